@@ -1,0 +1,36 @@
+"""symsindy: Lie-group symmetry for SINDy.
+
+Enforce a known symmetry group, discover the symmetry group of a fitted model,
+and promote symmetry with a convex penalty, all through exact Lie-derivative
+operators on polynomial libraries.
+"""
+
+from .algebra import LieAlgebra
+from .library import LiePolynomialLibrary
+from .lie_derivative import (
+    CoefficientOperator,
+    discrete_constraint,
+    lie_derivative,
+    lie_derivative_matrix,
+    lie_derivative_stack,
+    output_basis,
+    resolve_basis,
+)
+from .polynomials import Monomials, monomial_exponents, substitution_matrix
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CoefficientOperator",
+    "LieAlgebra",
+    "LiePolynomialLibrary",
+    "Monomials",
+    "discrete_constraint",
+    "lie_derivative",
+    "lie_derivative_matrix",
+    "lie_derivative_stack",
+    "monomial_exponents",
+    "output_basis",
+    "resolve_basis",
+    "substitution_matrix",
+]

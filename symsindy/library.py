@@ -1,0 +1,77 @@
+"""A pysindy polynomial library that knows its monomials and symmetry operators."""
+
+from __future__ import annotations
+
+import numpy as np
+from pysindy import PolynomialLibrary
+
+from .algebra import LieAlgebra
+from .lie_derivative import (
+    CoefficientOperator,
+    OutputAction,
+    discrete_constraint,
+    lie_derivative,
+    lie_derivative_stack,
+    resolve_basis,
+)
+from .polynomials import Monomials
+
+__all__ = ["LiePolynomialLibrary"]
+
+
+class LiePolynomialLibrary(PolynomialLibrary):
+    """All monomials of degree ``<= degree``, with exact Lie-derivative operators.
+
+    Behaves exactly like ``pysindy.PolynomialLibrary(degree, include_bias=...)``
+    inside ``ps.SINDy`` (same features, same order, same names) and adds the
+    symmetry operators of :mod:`symsindy.lie_derivative`. Interaction-only
+    variants are not offered: they are not closed under linear maps.
+
+    Parameters
+    ----------
+    degree : int, default 2
+    include_bias : bool, default True
+    order : {"C", "F"}, default "C"
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lib = LiePolynomialLibrary(degree=2).fit(np.zeros((3, 2)))
+    >>> lib.get_feature_names()
+    ['1', 'x0', 'x1', 'x0^2', 'x0 x1', 'x1^2']
+    >>> lib.lie_derivative(np.array([[0.0, -1.0], [1.0, 0.0]])).matrix.shape
+    (12, 12)
+    """
+
+    def __init__(self, degree: int = 2, include_bias: bool = True, order: str = "C"):
+        super().__init__(degree=degree, include_bias=include_bias, order=order)
+
+    def monomials(self, n_vars: int | None = None) -> Monomials:
+        """The library's monomial basis (``n_vars`` needed before ``fit``)."""
+        return resolve_basis(self, n_vars)
+
+    @property
+    def exponents_(self) -> np.ndarray:
+        """Exponents ``(n_features, n_vars)``, identical to ``powers_``."""
+        return self.monomials().exponents
+
+    def lie_derivative(
+        self, generator, output: OutputAction = "vector", n_targets: int | None = None
+    ) -> CoefficientOperator:
+        """See :func:`symsindy.lie_derivative`."""
+        return lie_derivative(self, generator, output, n_targets)
+
+    def lie_derivative_stack(
+        self,
+        algebra: LieAlgebra,
+        output: OutputAction = "vector",
+        n_targets: int | None = None,
+    ) -> CoefficientOperator:
+        """See :func:`symsindy.lie_derivative_stack`."""
+        return lie_derivative_stack(self, algebra, output, n_targets)
+
+    def discrete_constraint(
+        self, R: np.ndarray, output="vector", n_targets: int | None = None
+    ) -> CoefficientOperator:
+        """See :func:`symsindy.discrete_constraint`."""
+        return discrete_constraint(self, R, output, n_targets)

@@ -1,0 +1,314 @@
+"""Monomial bookkeeping: exponents in pysindy order and exact sparse operators.
+
+Every polynomial in symsindy is a coefficient vector over a :class:`Monomials`
+basis: all monomials in ``n_vars`` variables whose total degree lies in
+``[min_degree, max_degree]``, ordered exactly like pysindy's
+``PolynomialLibrary`` (by degree, then lexicographically by the sorted tuple of
+variable indices, as ``itertools.combinations_with_replacement`` yields them).
+
+The matrices built here are exact: they come from exponent arithmetic, never
+from sampling or symbolic algebra.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from itertools import combinations_with_replacement
+from math import comb
+
+import numpy as np
+from scipy import sparse
+
+__all__ = [
+    "Monomials",
+    "monomial_exponents",
+    "n_monomials",
+    "evaluate_monomials",
+    "directional_derivative_matrix",
+    "substitution_matrix",
+    "embedding_matrix",
+]
+
+
+def n_monomials(n_vars: int, max_degree: int, min_degree: int = 0) -> int:
+    """Number of monomials in ``n_vars`` variables with degree in a range."""
+    return sum(comb(n_vars + k - 1, k) for k in range(min_degree, max_degree + 1))
+
+
+def monomial_exponents(n_vars: int, max_degree: int, min_degree: int = 0) -> np.ndarray:
+    """Exponents of all monomials with ``min_degree <= degree <= max_degree``.
+
+    Returns an integer array of shape ``(n_monomials, n_vars)`` in exactly the
+    order of ``pysindy.PolynomialLibrary(degree=max_degree,
+    include_bias=(min_degree == 0)).powers_``.
+
+    Examples
+    --------
+    >>> monomial_exponents(2, 2).tolist()
+    [[0, 0], [1, 0], [0, 1], [2, 0], [1, 1], [0, 2]]
+    """
+    rows = [
+        np.bincount(np.asarray(combo, dtype=int), minlength=n_vars)
+        for degree in range(min_degree, max_degree + 1)
+        for combo in combinations_with_replacement(range(n_vars), degree)
+    ]
+    if not rows:
+        return np.zeros((0, n_vars), dtype=np.int64)
+    return np.vstack(rows).astype(np.int64)
+
+
+class Monomials:
+    """An ordered basis of monomials with fast, vectorised index lookup.
+
+    Parameters
+    ----------
+    n_vars : int
+        Number of variables (state dimension).
+    max_degree : int
+        Largest total degree.
+    min_degree : int, default 0
+        Smallest total degree (0 includes the constant monomial, pysindy's bias).
+    """
+
+    def __init__(self, n_vars: int, max_degree: int, min_degree: int = 0):
+        if n_vars < 1:
+            raise ValueError(f"n_vars must be a positive integer, got {n_vars}")
+        if max_degree < 0 or min_degree < 0 or min_degree > max_degree:
+            raise ValueError(
+                f"need 0 <= min_degree <= max_degree, got {min_degree}, {max_degree}"
+            )
+        self.n_vars = int(n_vars)
+        self.max_degree = int(max_degree)
+        self.min_degree = int(min_degree)
+
+    def __repr__(self) -> str:
+        return (
+            f"Monomials(n_vars={self.n_vars}, max_degree={self.max_degree}, "
+            f"min_degree={self.min_degree})"
+        )
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Monomials) and (
+            (self.n_vars, self.max_degree, self.min_degree)
+            == (other.n_vars, other.max_degree, other.min_degree)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.n_vars, self.max_degree, self.min_degree))
+
+    def __len__(self) -> int:
+        return n_monomials(self.n_vars, self.max_degree, self.min_degree)
+
+    @cached_property
+    def exponents(self) -> np.ndarray:
+        """Integer array ``(n_monomials, n_vars)`` in pysindy order."""
+        return monomial_exponents(self.n_vars, self.max_degree, self.min_degree)
+
+    @cached_property
+    def degrees(self) -> np.ndarray:
+        return self.exponents.sum(axis=1)
+
+    @cached_property
+    def _keys(self) -> tuple[np.ndarray, np.ndarray]:
+        # Monomials of degree <= D are encoded exactly in base D + 1, which fits
+        # in int64 up to ~40 variables at degree 2; beyond that, fall back to a
+        # lexicographic row search (np.unique on rows), which is exact as well.
+        keys = self._encode(self.exponents)
+        order = np.argsort(keys)
+        return keys[order], order
+
+    def _encode(self, exps: np.ndarray) -> np.ndarray:
+        base = self.max_degree + 1
+        if self.n_vars * np.log2(base) < 62:
+            weights = base ** np.arange(self.n_vars, dtype=np.int64)
+            return np.asarray(exps, dtype=np.int64) @ weights
+        return None
+
+    def index(self, exps: np.ndarray) -> np.ndarray:
+        """Positions of the monomials ``exps`` (rows) in this basis; -1 if absent."""
+        exps = np.atleast_2d(np.asarray(exps, dtype=np.int64))
+        out = np.full(exps.shape[0], -1, dtype=np.int64)
+        if exps.shape[0] == 0:
+            return out
+        deg = exps.sum(axis=1)
+        valid = (
+            (exps >= 0).all(axis=1)
+            & (deg >= self.min_degree)
+            & (deg <= self.max_degree)
+        )
+        if not valid.any():
+            return out
+        query = exps[valid]
+        if self._encode(query[:1]) is not None:
+            sorted_keys, order = self._keys
+            pos = np.searchsorted(sorted_keys, self._encode(query))
+            out[valid] = order[pos]
+            return out
+        both = np.vstack([self.exponents, query])
+        _, inverse = np.unique(both, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        lookup = np.empty(inverse[: len(self)].max() + 1, dtype=np.int64)
+        lookup[inverse[: len(self)]] = np.arange(len(self))
+        out[valid] = lookup[inverse[len(self) :]]
+        return out
+
+    def names(self, variables: list[str] | None = None) -> list[str]:
+        """Readable names such as ``'x0^2 x1'`` in pysindy's style."""
+        variables = variables or [f"x{j}" for j in range(self.n_vars)]
+        return [_monomial_name(row, variables) for row in self.exponents]
+
+    def evaluate(self, x: np.ndarray) -> np.ndarray:
+        """Values of every monomial at the rows of ``x``: ``(n_samples, len(self))``."""
+        return evaluate_monomials(self.exponents, x)
+
+
+def _monomial_name(exponent_row: np.ndarray, variables: list[str]) -> str:
+    parts = [
+        v if e == 1 else f"{v}^{e}"
+        for v, e in zip(variables, exponent_row, strict=True)
+        if e > 0
+    ]
+    return " ".join(parts) if parts else "1"
+
+
+def evaluate_monomials(exponents: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Evaluate monomials ``x ** exponents`` at the rows of ``x``."""
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    out = np.ones((x.shape[0], exponents.shape[0]))
+    for j in range(exponents.shape[1]):
+        powers = exponents[:, j]
+        if powers.any():
+            out *= x[:, [j]] ** powers[None, :]
+    return out
+
+
+def embedding_matrix(source: Monomials, target: Monomials) -> sparse.csr_matrix:
+    """Sparse ``(len(source), len(target))`` inclusion of one basis in another.
+
+    Raises
+    ------
+    ValueError
+        If a monomial of ``source`` is missing from ``target``.
+    """
+    cols = target.index(source.exponents)
+    if (cols < 0).any():
+        raise ValueError(f"{source} is not contained in {target}")
+    rows = np.arange(len(source))
+    return sparse.csr_matrix(
+        (np.ones(len(source)), (rows, cols)), shape=(len(source), len(target))
+    )
+
+
+def directional_derivative_matrix(
+    basis: Monomials,
+    field_basis: Monomials,
+    field_coef: np.ndarray,
+    out_basis: Monomials,
+) -> sparse.csr_matrix:
+    """Exact matrix ``M`` with ``D Theta(x) xi(x) = M Theta_out(x)``.
+
+    ``Theta`` are the monomials of ``basis``; the vector field ``xi`` has
+    components ``xi_j(x) = sum_m field_coef[j, m] * Phi_m(x)`` over the monomials
+    ``Phi`` of ``field_basis``; ``Theta_out`` are the monomials of ``out_basis``.
+
+    Returns a sparse matrix of shape ``(len(basis), len(out_basis))``.
+    """
+    exps = basis.exponents
+    rows, cols, vals = [], [], []
+    for j, m in zip(*np.nonzero(field_coef), strict=True):
+        has_j = np.nonzero(exps[:, j])[0]
+        new = exps[has_j] + field_basis.exponents[m]
+        new[:, j] -= 1
+        rows.append(has_j)
+        cols.append(out_basis.index(new))
+        vals.append(field_coef[j, m] * exps[has_j, j])
+    return _assemble(rows, cols, vals, (len(basis), len(out_basis)))
+
+
+def jacobian_product_tensor(
+    field_basis: Monomials,
+    field_coef: np.ndarray,
+    basis: Monomials,
+    out_basis: Monomials,
+) -> sparse.csr_matrix:
+    """Exact operator ``vec(C) -> vec(D xi(x) C Theta(x))`` in ``out_basis``.
+
+    ``C`` has shape ``(n_vars, len(basis))`` and ``vec`` is row-major
+    (``C.ravel()``); the result has shape
+    ``(n_vars * len(out_basis), n_vars * len(basis))``.
+    """
+    n = field_basis.n_vars
+    n_in, n_out = len(basis), len(out_basis)
+    lib = basis.exponents
+    rows, cols, vals = [], [], []
+    for i, m in zip(*np.nonzero(field_coef), strict=True):
+        phi = field_basis.exponents[m]
+        for j in np.nonzero(phi)[0]:
+            # d/dx_j of Phi_m, multiplied by every library monomial Theta_l.
+            shifted = phi.copy()
+            shifted[j] -= 1
+            out_idx = out_basis.index(lib + shifted)
+            rows.append(i * n_out + out_idx)
+            cols.append(j * n_in + np.arange(n_in))
+            vals.append(np.full(n_in, field_coef[i, m] * phi[j]))
+    return _assemble(rows, cols, vals, (n * n_out, n * n_in))
+
+
+def _assemble(rows, cols, vals, shape) -> sparse.csr_matrix:
+    if not rows:
+        return sparse.csr_matrix(shape)
+    rows, cols, vals = map(np.concatenate, (rows, cols, vals))
+    if (cols < 0).any() or (rows < 0).any():
+        raise ValueError("image monomial outside the output basis")
+    out = sparse.coo_matrix((vals, (rows, cols)), shape=shape).tocsr()
+    out.eliminate_zeros()
+    return out
+
+
+def substitution_matrix(basis: Monomials, R: np.ndarray) -> sparse.csr_matrix:
+    """Exact matrix ``P_R`` with ``Theta(R x) = P_R Theta(x)``.
+
+    Row ``l`` expands ``(R x)^{e_l} = prod_j (R_j . x)^{e_lj}``. Rows are built in
+    degree order by the recursion ``(Rx)^e = (R_j . x) (Rx)^{e - delta_j}``, so
+    every row is one sparse product; signed permutations stay one-term rows.
+
+    Parameters
+    ----------
+    basis : Monomials
+    R : ndarray of shape (n_vars, n_vars)
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape (len(basis), len(basis))
+    """
+    n = basis.n_vars
+    # Work in the full basis from degree 0 so the recursion always finds e - delta_j.
+    full = Monomials(n, basis.max_degree, 0)
+    exps = full.exponents
+    times = np.full((len(full), n), -1, dtype=np.int64)  # index of x^e * x_k
+    for k in range(n):
+        shifted = exps.copy()
+        shifted[:, k] += 1
+        times[:, k] = full.index(shifted)
+    rows: list[sparse.csr_matrix] = [sparse.csr_matrix(([1.0], ([0], [0])), (1, len(full)))]
+    for e in exps[1:]:
+        j = int(np.nonzero(e)[0][0])
+        lower = e.copy()
+        lower[j] -= 1
+        prev = rows[full.index(lower)[0]].tocoo()
+        r_cols, r_vals = [], []
+        for k in np.nonzero(R[j])[0]:
+            r_cols.append(times[prev.col, k])
+            r_vals.append(prev.data * R[j, k])
+        cols = np.concatenate(r_cols) if r_cols else np.zeros(0, dtype=np.int64)
+        data = np.concatenate(r_vals) if r_vals else np.zeros(0)
+        row = sparse.csr_matrix(
+            (data, (np.zeros_like(cols), cols)), shape=(1, len(full))
+        )
+        row.sum_duplicates()
+        rows.append(row)
+    P = sparse.vstack(rows).tocsr()
+    keep = full.index(basis.exponents)
+    P = P[keep][:, keep]
+    P.eliminate_zeros()
+    return P

@@ -5,7 +5,10 @@ and promote symmetry with a convex penalty, all through exact Lie-derivative
 operators on polynomial libraries.
 """
 
+from . import datasets
 from .algebra import LieAlgebra
+from .discover import discover_symmetries
+from .group import DiscoveryReport, SymmetryGroup
 from .library import LiePolynomialLibrary
 from .lie_derivative import (
     CoefficientOperator,
@@ -22,6 +25,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CoefficientOperator",
+    "DiscoveryReport",
+    "SymmetryGroup",
+    "datasets",
+    "discover_symmetries",
     "LieAlgebra",
     "LiePolynomialLibrary",
     "Monomials",

@@ -161,6 +161,12 @@ class LieAlgebra:
         return cls(coefficients, degree=degree, names=names)
 
     @classmethod
+    def trivial(cls, n: int) -> LieAlgebra:
+        """The zero algebra on ``R^n`` (no continuous symmetry)."""
+        n = _check_n(n)
+        return cls(np.zeros((0, n, len(Monomials(n, 1)))), degree=1, names=[])
+
+    @classmethod
     def gl(cls, n: int) -> LieAlgebra:
         """All linear maps: the ``n^2`` matrix units ``E_ij``."""
         n = _check_n(n)

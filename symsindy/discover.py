@@ -1,0 +1,472 @@
+"""Discover the symmetry group of a polynomial model.
+
+For a fixed model ``F`` the Lie derivative is linear in the generator, so the
+symmetries inside a candidate algebra with basis ``xi_1..xi_q`` are the
+nullspace of the matrix ``L_F = [vec(L_xi_1 F) ... vec(L_xi_q F)]``.
+
+Rank decision
+-------------
+The candidate basis is orthonormalised (Frobenius inner product on generator
+coefficients). Functions are measured either by their coefficients or, by
+default when sample points are known, by the L2 norm over the data,
+``||g||^2 = mean_s |g(x_s)|^2``. A direction is a symmetry when
+
+    sigma / ||F|| <= tol
+
+with ``||F||`` measured in the same function norm. For linear candidates and the
+data inner product this ratio is unchanged by rescaling the time unit
+(``F -> cF``) or the data (``x -> s x``), so the answer is too. ``tol``
+defaults to ``DEFAULT_TOL``; a model within ``tol`` relative error of a
+symmetric one is called symmetric.
+"""
+
+from __future__ import annotations
+
+import warnings
+from itertools import permutations, product
+
+import numpy as np
+from sklearn.base import clone
+from tqdm.auto import tqdm
+
+from .algebra import LieAlgebra
+from .group import DiscoveryReport, SymmetryGroup
+from .lie_derivative import lie_derivative_stack, resolve_basis
+from .polynomials import Monomials, substitution_matrix
+
+__all__ = ["discover_symmetries", "DEFAULT_TOL", "candidate_discrete_elements"]
+
+#: Default threshold on relative singular values (see module docstring).
+DEFAULT_TOL = 2e-2
+
+#: Signed permutations are searched exhaustively up to this many candidates.
+MAX_SIGNED_PERMUTATIONS = 50_000
+
+
+# ------------------------------------------------------------------ inputs
+def _model_parts(model, library, output):
+    """Return (coef, basis, samples or None, coordinate names, sindy model or None)."""
+    import pysindy as ps
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, ps.SINDy):
+        if not hasattr(model.optimizer, "coef_"):
+            raise ValueError("model is not fitted; call model.fit(x, t) first")
+        if getattr(model, "n_control_features_", 0):
+            raise ValueError(
+                "models with control inputs are not supported: the symmetry must act "
+                "on every library variable"
+            )
+        coef = np.asarray(model.optimizer.coef_, dtype=float)
+        basis = resolve_basis(model.feature_library)
+        theta = getattr(model.optimizer, "Theta_", None)
+        samples = _states_from_theta(theta, basis)
+        names = model.feature_names
+        return coef, basis, samples, names, model
+    if isinstance(model, Pipeline):
+        steps = [step for _, step in model.steps]
+        if len(steps) != 2 or not hasattr(steps[-1], "coef_"):
+            raise ValueError(
+                "a Pipeline must be exactly [polynomial library, fitted optimizer]; "
+                "preprocessing steps change coordinates and are not supported here"
+            )
+        coef = np.atleast_2d(np.asarray(steps[-1].coef_, dtype=float))
+        basis = resolve_basis(steps[0])
+        theta = getattr(steps[-1], "Theta_", None)
+        return coef, basis, _states_from_theta(theta, basis), None, None
+    if hasattr(model, "coef_") and hasattr(model, "library_"):
+        coef = np.atleast_2d(np.asarray(model.coef_, dtype=float))
+        return coef, resolve_basis(model.library_), None, None, None
+    coef = np.asarray(model, dtype=float) if not isinstance(model, str) else None
+    if coef is None or coef.ndim not in (1, 2):
+        raise TypeError(
+            "model must be a fitted pysindy.SINDy, a Pipeline [library, optimizer], "
+            "or a coefficient matrix (n_targets, n_features) with library=..."
+        )
+    coef = np.atleast_2d(coef)
+    if library is None:
+        raise ValueError("pass library=... with a raw coefficient matrix")
+    n_vars = coef.shape[0] if output == "vector" else None
+    return coef, resolve_basis(library, n_vars), None, None, None
+
+
+def _states_from_theta(theta, basis: Monomials):
+    """Recover the sample states from the library matrix (degree-1 columns)."""
+    if theta is None:
+        return None
+    idx = basis.index(np.eye(basis.n_vars, dtype=np.int64))
+    if (idx < 0).any():
+        return None
+    return np.asarray(theta)[:, idx]
+
+
+def _check_samples(x, n):
+    if x is None:
+        return None
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or x.shape[1] != n:
+        raise ValueError(f"x must have shape (n_samples, {n}), got {x.shape}")
+    x = x[np.all(np.isfinite(x), axis=1)]
+    if x.shape[0] == 0:
+        raise ValueError("x has no finite rows")
+    return x
+
+
+# --------------------------------------------------------------- weights
+def _function_weight(out_basis: Monomials, samples, inner_product: str):
+    """Upper-triangular ``R`` with ||g|| = ||R c|| for coefficients ``c``."""
+    if inner_product == "coefficients":
+        return None
+    theta = out_basis.evaluate(samples) / np.sqrt(samples.shape[0])
+    return np.linalg.qr(theta, mode="r")
+
+
+def _weighted(coefs: np.ndarray, R) -> np.ndarray:
+    """Apply the function weight to coefficient arrays (..., n_out)."""
+    return coefs if R is None else coefs @ R.T
+
+
+def _orthonormal_candidates(candidates: LieAlgebra) -> LieAlgebra:
+    flat = candidates.coefficients.reshape(candidates.dim, -1)
+    u, s, vt = np.linalg.svd(flat, full_matrices=False)
+    if s.size == 0 or s[-1] < 1e-10 * s[0]:
+        raise ValueError("candidate generators are linearly dependent")
+    if np.allclose(flat @ flat.T, np.eye(candidates.dim), atol=1e-12):
+        return candidates  # keep the user's (already orthonormal) basis and names
+    coef = vt.reshape(candidates.coefficients.shape)
+    return LieAlgebra(coef, candidates.degree)
+
+
+# ------------------------------------------------------------- continuous
+def _spectrum(coef, basis, algebra, output, samples, inner_product):
+    op = lie_derivative_stack(basis, algebra, output, coef.shape[0])
+    lf = op(coef).reshape(algebra.dim, coef.shape[0], -1)
+    R = _function_weight(op.out_basis, samples, inner_product)
+    lf = _weighted(lf, R).reshape(algebra.dim, -1).T
+    R_in = _function_weight(basis, samples, inner_product)
+    norm = np.linalg.norm(_weighted(coef, R_in))
+    # QR first: the SVD of the small triangular factor gives every right
+    # singular vector without forming the large left factor.
+    r = np.linalg.qr(lf, mode="r")
+    r = np.vstack([r, np.zeros((algebra.dim - r.shape[0], algebra.dim))])
+    _, s, vt = np.linalg.svd(r)
+    return s, vt, norm
+
+
+def _relative(s, norm):
+    if norm == 0:
+        warnings.warn("the model is zero: every candidate is a symmetry", stacklevel=3)
+        return np.zeros_like(s)
+    return s / norm
+
+
+# --------------------------------------------------------------- discrete
+def candidate_discrete_elements(n: int, limit: int = MAX_SIGNED_PERMUTATIONS) -> list:
+    """Default discrete candidates.
+
+    All signed permutation matrices while there are at most ``limit`` of them
+    (``n <= 6``); beyond that the coordinate sign flips, the cyclic shifts and
+    the transpositions.
+    """
+    from math import factorial
+
+    if factorial(n) * 2**n <= limit:
+        out = []
+        for perm in permutations(range(n)):
+            for signs in product((1.0, -1.0), repeat=n):
+                R = np.zeros((n, n))
+                R[np.arange(n), perm] = signs
+                out.append(R)
+        return out
+    out = []
+    for signs in product((1.0, -1.0), repeat=n) if n <= 12 else []:
+        out.append(np.diag(signs))
+    eye = np.eye(n)
+    for k in range(1, n):
+        out.append(np.roll(eye, k, axis=0))
+    for i in range(n):
+        for j in range(i + 1, n):
+            P = eye.copy()
+            P[[i, j]] = P[[j, i]]
+            out.append(P)
+    return out
+
+
+def _discrete_residuals(coef, basis, candidates, output, samples, inner_product):
+    """Relative residual ``||F(R x) - S F(x)|| / ||F||`` of every candidate."""
+    R_in = _function_weight(basis, samples, inner_product)
+    norm = np.linalg.norm(_weighted(coef, R_in))
+    results = []
+    for R in candidates:
+        P = substitution_matrix(basis, R)
+        if output == "vector":
+            S = R
+        elif output == "invariant":
+            S = np.eye(coef.shape[0])
+        else:
+            raise ValueError("discrete search supports output 'vector' or 'invariant'")
+        residual = coef @ P - S @ coef
+        value = np.linalg.norm(_weighted(residual, R_in))
+        results.append((R, value / norm if norm > 0 else 0.0))
+    return results
+
+
+def _generating_set(elements: list[np.ndarray], n: int) -> list[np.ndarray]:
+    """A small generating set of a finite matrix group (greedy)."""
+    gens: list[np.ndarray] = []
+    generated = [np.eye(n)]
+    for g in sorted(elements, key=lambda m: np.count_nonzero(m != np.eye(n))):
+        if any(np.allclose(g, h) for h in generated):
+            continue
+        gens.append(g)
+        generated = SymmetryGroup(discrete=gens).elements()
+    return gens
+
+
+# ------------------------------------------------------------------ main
+def discover_symmetries(
+    model,
+    candidates: LieAlgebra | None = None,
+    *,
+    library=None,
+    discrete="auto",
+    tol: float | None = None,
+    discrete_tol: float | None = None,
+    inner_product: str = "auto",
+    output="vector",
+    x=None,
+    t=None,
+    n_bootstrap: int = 0,
+    random_state: int | None = 0,
+    degree: int = 3,
+    threshold: float = 0.05,
+    progress: bool = False,
+) -> SymmetryGroup:
+    """The symmetry group of a fitted model inside a candidate group.
+
+    Parameters
+    ----------
+    model : pysindy.SINDy, Pipeline, array, or trajectories
+        A fitted ``ps.SINDy`` with a polynomial library; a fitted
+        ``Pipeline([library, optimizer])``; a coefficient matrix
+        ``(n_targets, n_features)`` together with ``library``; or, when ``t`` is
+        given, trajectory data (array or list of arrays) from which a SINDy model
+        is first fitted (``degree``, ``threshold``).
+    candidates : LieAlgebra, optional
+        Candidate generators; default ``gl(n)``. Affine and polynomial algebras
+        work too.
+    library : Monomials or pysindy.PolynomialLibrary, optional
+        Needed with a raw coefficient matrix.
+    discrete : "auto", None, or sequence of (n, n) arrays
+        Discrete candidates: ``"auto"`` uses :func:`candidate_discrete_elements`;
+        ``None`` skips the search.
+    tol : float, optional
+        Threshold on relative singular values (default ``DEFAULT_TOL``).
+    discrete_tol : float, optional
+        Threshold on relative discrete residuals (default ``tol``).
+    inner_product : {"auto", "data", "coefficients"}
+        How functions are measured. ``"auto"`` uses the data when sample points
+        are known (from the fitted model or ``x``), else coefficients.
+    output : "vector" or "invariant"
+        Whether the model is a vector field or invariant scalar function(s).
+    x : array (n_samples, n), optional
+        Sample points for the data inner product (or training trajectories when
+        ``t`` is given, or with ``n_bootstrap``).
+    t : float or array, optional
+        Time step or times of trajectory data (data mode and bootstrap).
+    n_bootstrap : int, default 0
+        Refit the model on this many bootstrap resamples of the training data
+        (requires a ``ps.SINDy`` model with ``x`` and ``t``, or data mode) and
+        record each replicate's spectrum in ``report``.
+    random_state : int, optional
+        Seed for the bootstrap.
+    degree, threshold : used in data mode only.
+    progress : bool, default False
+        Show tqdm progress bars for the discrete search and bootstrap.
+
+    Returns
+    -------
+    SymmetryGroup
+        With an orthonormal algebra basis, the discrete elements that hold
+        (a generating set), and a :class:`DiscoveryReport` in ``.report``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symsindy import Monomials
+    >>> C = np.array([[-0.1, -1.0], [1.0, -0.1]])     # damped oscillator
+    >>> G = discover_symmetries(C, library=Monomials(2, 1, 1), discrete=None)
+    >>> G.dim
+    2
+    """
+    trajectories = x
+    if t is not None and not _looks_fitted(model):
+        trajectories = model
+        model = _fit_from_data(model, t, degree, threshold)
+    coef, basis, samples, names, sindy = _model_parts(model, library, output)
+    if trajectories is not None:
+        samples = _stack(trajectories)
+    if not np.all(np.isfinite(coef)):
+        raise ValueError("model coefficients contain NaN or inf")
+    n = basis.n_vars
+    if output == "vector" and coef.shape[0] != n:
+        raise ValueError(
+            f"a vector-field model needs {n} targets, got {coef.shape[0]}; use "
+            "output='invariant' for scalar functions"
+        )
+    samples = _check_samples(samples, n)
+    inner_product = _resolve_inner_product(inner_product, samples)
+    tol = DEFAULT_TOL if tol is None else float(tol)
+    if tol < 0:
+        raise ValueError(f"tol must be non-negative, got {tol}")
+    discrete_tol = tol if discrete_tol is None else float(discrete_tol)
+    candidates = LieAlgebra.gl(n) if candidates is None else candidates
+    if not isinstance(candidates, LieAlgebra):
+        raise TypeError(f"candidates must be a LieAlgebra, got {type(candidates).__name__}")
+    if candidates.n != n:
+        raise ValueError(
+            f"candidate algebra acts on R^{candidates.n} but the model has {n} states"
+        )
+    ortho = _orthonormal_candidates(candidates)
+
+    s, vt, norm = _spectrum(coef, basis, ortho, output, samples, inner_product)
+    rel = _relative(s, norm)
+    null = rel <= tol
+    algebra = LieAlgebra(
+        np.einsum("kq,qim->kim", vt[null], ortho.coefficients), ortho.degree
+    )
+    consts, closure = algebra.structure_constants()
+
+    discrete_found, residuals = [], []
+    if discrete is not None:
+        cands = candidate_discrete_elements(n) if _is_auto(discrete) else list(discrete)
+        cands = [_check_discrete(R, n) for R in cands]
+        if progress:
+            cands = tqdm(cands, desc="discrete candidates")
+        residuals = _discrete_residuals(coef, basis, cands, output, samples, inner_product)
+        holding = [R for R, r in residuals if r <= discrete_tol]
+        discrete_found = _generating_set(holding, n)
+
+    boot = None
+    if n_bootstrap:
+        boot = _bootstrap(
+            sindy, trajectories, t, n_bootstrap, random_state, ortho, output, samples,
+            inner_product, progress,
+        )
+    if closure > 1e-6 and algebra.dim > 1:
+        warnings.warn(
+            f"discovered generators are not closed under the bracket (residual "
+            f"{closure:.1e}); tol may be too loose",
+            stacklevel=2,
+        )
+    report = DiscoveryReport(
+        singular_values=s,
+        relative_singular_values=rel,
+        tol=tol,
+        inner_product=inner_product,
+        candidates=ortho,
+        closure_residual=closure,
+        structure_constants=consts,
+        discrete_tol=discrete_tol,
+        discrete_residuals=residuals,
+        bootstrap_relative_singular_values=boot,
+    )
+    return SymmetryGroup(algebra, discrete_found, n=n, coordinate_names=names, report=report)
+
+
+def _is_auto(value) -> bool:
+    return isinstance(value, str) and value == "auto"
+
+
+def _check_discrete(R, n):
+    R = np.asarray(R, dtype=float)
+    if R.shape != (n, n):
+        raise ValueError(f"discrete candidates must be ({n}, {n}) matrices, got {R.shape}")
+    return R
+
+
+def _resolve_inner_product(inner_product: str, samples) -> str:
+    if inner_product not in ("auto", "data", "coefficients"):
+        raise ValueError(
+            f"inner_product must be 'auto', 'data' or 'coefficients', got {inner_product!r}"
+        )
+    if inner_product == "data" and samples is None:
+        raise ValueError("inner_product='data' needs sample points: pass x=...")
+    if inner_product == "auto":
+        return "data" if samples is not None else "coefficients"
+    return inner_product
+
+
+def _looks_fitted(model) -> bool:
+    import pysindy as ps
+
+    return isinstance(model, ps.SINDy)
+
+
+def _stack(trajectories) -> np.ndarray:
+    if isinstance(trajectories, list | tuple):
+        return np.vstack([np.asarray(tr, dtype=float) for tr in trajectories])
+    return np.asarray(trajectories, dtype=float)
+
+
+def _fit_from_data(trajectories, t, degree, threshold):
+    """Convenience: a plain SINDy fit with sensible defaults."""
+    import pysindy as ps
+
+    from .library import LiePolynomialLibrary
+
+    model = ps.SINDy(
+        feature_library=LiePolynomialLibrary(degree=degree),
+        optimizer=ps.STLSQ(threshold=threshold),
+        # Savitzky-Golay smoothing: plain finite differences amplify noise.
+        differentiation_method=ps.SmoothedFiniteDifference(),
+    )
+    _check_trajectories(trajectories)
+    model.fit(_as_trajectory_list(trajectories), t=t)
+    return model
+
+
+def _as_trajectory_list(trajectories):
+    if isinstance(trajectories, list | tuple):
+        return [np.asarray(tr, dtype=float) for tr in trajectories]
+    return [np.asarray(trajectories, dtype=float)]
+
+
+def _check_trajectories(trajectories):
+    for tr in _as_trajectory_list(trajectories):
+        if tr.ndim != 2:
+            raise ValueError(f"each trajectory must be (n_times, n_states), got {tr.shape}")
+        if not np.all(np.isfinite(tr)):
+            raise ValueError("trajectory data contain NaN or inf")
+
+
+def _bootstrap(sindy, x, t, n_boot, seed, ortho, output, samples, inner_product, progress):
+    """Spectra of models refitted on resampled (library row, derivative) pairs."""
+    if sindy is None or x is None or t is None:
+        raise ValueError(
+            "n_bootstrap needs a ps.SINDy model together with its training data "
+            "x=... and t=... (or call with trajectory data and t)"
+        )
+    trajectories = _as_trajectory_list(x)
+    thetas, xdots = [], []
+    times = t if isinstance(t, list | tuple) else [t] * len(trajectories)
+    for tr, ti in zip(trajectories, times, strict=True):
+        thetas.append(np.asarray(sindy.feature_library.transform(tr)))
+        xdots.append(np.asarray(sindy.differentiation_method(tr, ti)))
+    theta, xdot = np.vstack(thetas), np.vstack(xdots)
+    keep = np.all(np.isfinite(xdot), axis=1) & np.all(np.isfinite(theta), axis=1)
+    theta, xdot = theta[keep], xdot[keep]
+    basis = resolve_basis(sindy.feature_library)
+    rng = np.random.default_rng(seed)
+    spectra = []
+    reps = range(n_boot)
+    if progress:
+        reps = tqdm(reps, desc="bootstrap")
+    for _ in reps:
+        idx = rng.integers(0, theta.shape[0], theta.shape[0])
+        opt = clone(sindy.optimizer).fit(theta[idx], xdot[idx])
+        s, _, norm = _spectrum(
+            np.asarray(opt.coef_), basis, ortho, output, samples, inner_product
+        )
+        spectra.append(_relative(s, norm))
+    return np.array(spectra)

@@ -1,0 +1,102 @@
+"""Figures: spectra, generators, coefficients and trajectories (matplotlib)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["plot_spectrum", "plot_generators", "plot_group", "plot_coefficients",
+           "plot_trajectories"]
+
+
+def _figure(axes, ncols=1, figsize=(5, 3.5)):
+    import matplotlib.pyplot as plt
+
+    if axes is not None:
+        return axes[0].figure, list(axes)
+    fig, axs = plt.subplots(1, ncols, figsize=figsize, squeeze=False)
+    return fig, list(axs[0])
+
+
+def plot_spectrum(group, ax=None, label=None):
+    """Relative singular values on a log axis with the rank threshold drawn."""
+    if group.report is None:
+        raise ValueError("this group was not discovered: it has no spectrum")
+    fig, (ax,) = _figure([ax] if ax is not None else None)
+    rep = group.report
+    s = np.maximum(rep.relative_singular_values, 1e-17)
+    idx = np.arange(1, len(s) + 1)
+    ax.semilogy(idx, s, "o-", label=label or "relative singular values")
+    if rep.bootstrap_relative_singular_values is not None:
+        boot = np.maximum(rep.bootstrap_relative_singular_values, 1e-17)
+        lo, hi = np.percentile(boot, [5, 95], axis=0)
+        ax.fill_between(idx, lo, hi, alpha=0.3, label="bootstrap 5-95%")
+    ax.axhline(rep.tol, color="k", ls="--", lw=1, label=f"tol = {rep.tol:.0e}")
+    ax.set_yscale("log")
+    ax.set_xlabel("candidate direction (sorted)")
+    ax.set_ylabel(r"$\sigma_i / \|F\|$")
+    ax.set_title(f"symmetry spectrum: dim {group.dim}")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_generators(group, axes=None):
+    """Each discovered linear generator as a matrix heat-map."""
+    gens = group.generators if group.algebra.is_linear else group.algebra.coefficients
+    k = max(len(gens), 1)
+    fig, axs = _figure(axes, ncols=k, figsize=(2.6 * k, 2.6))
+    for ax, G in zip(axs, gens, strict=False):
+        vmax = np.abs(G).max() or 1.0
+        ax.imshow(G, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if not len(gens):
+        axs[0].text(0.5, 0.5, "no generators", ha="center", va="center")
+        axs[0].set_axis_off()
+    return fig
+
+
+def plot_group(group, axes=None):
+    """Spectrum (if discovered) next to the generators."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        k = max(group.dim, 1)
+        fig = plt.figure(figsize=(4.5 + 2.4 * k, 3.5))
+        grid = fig.add_gridspec(1, 1 + k, width_ratios=[2] + [1] * k)
+        axes = [fig.add_subplot(grid[0, i]) for i in range(1 + k)]
+    fig = axes[0].figure
+    if group.report is not None:
+        plot_spectrum(group, ax=axes[0])
+    else:
+        axes[0].set_axis_off()
+    plot_generators(group, axes=axes[1:])
+    fig.tight_layout()
+    return fig
+
+
+def plot_coefficients(coefs: dict, feature_names, target_names=None, axes=None):
+    """Side-by-side heat-maps of coefficient matrices, e.g. plain vs symmetric."""
+    fig, axs = _figure(axes, ncols=len(coefs), figsize=(3.2 * len(coefs), 0.3 * len(feature_names) + 1.5))
+    vmax = max(np.abs(c).max() for c in coefs.values()) or 1.0
+    for ax, (title, c) in zip(axs, coefs.items(), strict=True):
+        im = ax.imshow(np.asarray(c).T, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
+        ax.set_yticks(range(len(feature_names)), feature_names, fontsize="small")
+        names = target_names or [f"x{i}'" for i in range(np.shape(c)[0])]
+        ax.set_xticks(range(len(names)), names)
+        ax.set_title(title)
+    fig.colorbar(im, ax=axs)
+    return fig
+
+
+def plot_trajectories(data, predictions: dict, axes=None):
+    """Phase portraits (first two states) of data and model simulations."""
+    fig, (ax,) = _figure(axes)
+    for k, tr in enumerate(data):
+        ax.plot(tr[:, 0], tr[:, 1], color="0.6", lw=2, label="data" if k == 0 else None)
+    for (label, trajs), color in zip(predictions.items(), ["C0", "C3", "C2", "C1"], strict=False):
+        for k, tr in enumerate(trajs):
+            ax.plot(tr[:, 0], tr[:, 1], "--", color=color, lw=1, label=label if k == 0 else None)
+    ax.set_xlabel("x0")
+    ax.set_ylabel("x1")
+    ax.legend(fontsize="small")
+    return fig

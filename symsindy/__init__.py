@@ -8,6 +8,7 @@ operators on polynomial libraries.
 from . import datasets
 from .algebra import LieAlgebra
 from .discover import discover_symmetries
+from .equivariance import EquivariantBasis, equivariant_basis, symmetry_constraints
 from .group import DiscoveryReport, SymmetryGroup
 from .library import LiePolynomialLibrary
 from .lie_derivative import (
@@ -19,6 +20,7 @@ from .lie_derivative import (
     output_basis,
     resolve_basis,
 )
+from .optimizers import EquivariantSR3, EquivariantSTLSQ, constrained_sr3
 from .polynomials import Monomials, monomial_exponents, substitution_matrix
 
 __version__ = "0.1.0"
@@ -26,6 +28,12 @@ __version__ = "0.1.0"
 __all__ = [
     "CoefficientOperator",
     "DiscoveryReport",
+    "EquivariantBasis",
+    "EquivariantSR3",
+    "EquivariantSTLSQ",
+    "constrained_sr3",
+    "equivariant_basis",
+    "symmetry_constraints",
     "SymmetryGroup",
     "datasets",
     "discover_symmetries",

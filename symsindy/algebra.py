@@ -393,7 +393,9 @@ class LieAlgebra:
             raise ValueError(f"norm must be 'fro' or 'max', got {norm!r}")
         if np.any(scale == 0):
             raise ValueError("cannot normalise a zero generator")
-        return LieAlgebra(self.coefficients / scale[:, None, None], self.degree, self.names)
+        return LieAlgebra(
+            self.coefficients / scale[:, None, None], self.degree, self.names
+        )
 
     def evaluate(self, x: np.ndarray) -> np.ndarray:
         """Values of every generator at the rows of ``x``: ``(dim, n_samples, n)``."""

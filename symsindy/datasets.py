@@ -120,7 +120,9 @@ def hopf(mu: float = 1.0, omega: float = 1.0, eps: float = 0.0) -> System:
     fy = {m((0, 1)): omega, m((1, 1)): mu, m((0, 2), (1, 1)): -1.0, m((1, 3)): -1.0}
     if eps:
         fx[m((0, 2))] = eps
-    sym = SymmetryGroup(LieAlgebra.trivial(2)) if eps else SymmetryGroup(LieAlgebra.so(2))
+    sym = (
+        SymmetryGroup(LieAlgebra.trivial(2)) if eps else SymmetryGroup(LieAlgebra.so(2))
+    )
     return System(
         "hopf" if not eps else f"hopf_eps{eps:g}",
         "Hopf normal form (rotation)" + (f" broken by {eps:g} x^2" if eps else ""),
@@ -136,7 +138,9 @@ def growth(a: float = 1.0, b: float = 1.0) -> System:
     m = lambda *p: _mono(2, *p)  # noqa: E731
     terms = [{m((1, 2)): a, m((0, 1)): -b}, {m((1, 1)): 1.0}]
     sym = SymmetryGroup(LieAlgebra.scaling(2, [2, 1]), discrete=[np.diag([1.0, -1.0])])
-    return System("growth", "x0' = x1^2 - x0, x1' = x1", terms, sym, x0_scale=1.0, t_end=2.0)
+    return System(
+        "growth", "x0' = x1^2 - x0, x1' = x1", terms, sym, x0_scale=1.0, t_end=2.0
+    )
 
 
 def lorenz(sigma: float = 10.0, rho: float = 28.0, beta: float = 8 / 3) -> System:
@@ -152,16 +156,22 @@ def lorenz(sigma: float = 10.0, rho: float = 28.0, beta: float = 8 / 3) -> Syste
         return rng.uniform([-15, -15, 5], [15, 15, 40], size=(k, 3))
 
     return System(
-        "lorenz", "Lorenz system (reflection (x, y, z) -> (-x, -y, z))", terms, sym,
-        t_end=4.0, dt=0.002, x0_sampler=sampler,
+        "lorenz",
+        "Lorenz system (reflection (x, y, z) -> (-x, -y, z))",
+        terms,
+        sym,
+        t_end=4.0,
+        dt=0.002,
+        x0_sampler=sampler,
     )
 
 
 def linear_decay(n: int = 3) -> System:
     """``x' = -x``: every linear map is a symmetry (gl(n))."""
     terms = [{_mono(n, (i, 1)): -1.0} for i in range(n)]
-    return System(f"linear_decay{n}", "x' = -x", terms, SymmetryGroup(LieAlgebra.gl(n)),
-                  t_end=3.0)
+    return System(
+        f"linear_decay{n}", "x' = -x", terms, SymmetryGroup(LieAlgebra.gl(n)), t_end=3.0
+    )
 
 
 def rotor3(mu: float = 1.0) -> System:
@@ -174,11 +184,19 @@ def rotor3(mu: float = 1.0) -> System:
             eq[_mono(n, (i, 1), (j, 2))] = eq.get(_mono(n, (i, 1), (j, 2)), 0.0) - 1.0
         terms.append(eq)
     signed = [np.diag([-1.0, 1.0, 1.0]), np.eye(3)[[1, 0, 2]], np.eye(3)[[1, 2, 0]]]
-    return System("rotor3", "x' = (1 - |x|^2) x in R^3 (so(3))", terms,
-                  SymmetryGroup(LieAlgebra.so(3), discrete=signed), x0_scale=1.5, t_end=4.0)
+    return System(
+        "rotor3",
+        "x' = (1 - |x|^2) x in R^3 (so(3))",
+        terms,
+        SymmetryGroup(LieAlgebra.so(3), discrete=signed),
+        x0_scale=1.5,
+        t_end=4.0,
+    )
 
 
-def coupled_hopf(k: int = 3, coupling: float = 0.2, mu: float = 1.0, omega: float = 1.0):
+def coupled_hopf(
+    k: int = 3, coupling: float = 0.2, mu: float = 1.0, omega: float = 1.0
+):
     """``k`` identical Hopf oscillators on a ring with diffusive coupling.
 
     Symmetric under a common rotation of all oscillators and the cyclic shift of
@@ -189,18 +207,32 @@ def coupled_hopf(k: int = 3, coupling: float = 0.2, mu: float = 1.0, omega: floa
     for osc in range(k):
         x, y = 2 * osc, 2 * osc + 1
         nxt = (2 * ((osc + 1) % k), 2 * ((osc + 1) % k) + 1)
-        fx = {_mono(n, (x, 1)): mu - coupling, _mono(n, (y, 1)): -omega,
-              _mono(n, (x, 3)): -1.0, _mono(n, (x, 1), (y, 2)): -1.0}
-        fy = {_mono(n, (x, 1)): omega, _mono(n, (y, 1)): mu - coupling,
-              _mono(n, (x, 2), (y, 1)): -1.0, _mono(n, (y, 3)): -1.0}
+        fx = {
+            _mono(n, (x, 1)): mu - coupling,
+            _mono(n, (y, 1)): -omega,
+            _mono(n, (x, 3)): -1.0,
+            _mono(n, (x, 1), (y, 2)): -1.0,
+        }
+        fy = {
+            _mono(n, (x, 1)): omega,
+            _mono(n, (y, 1)): mu - coupling,
+            _mono(n, (x, 2), (y, 1)): -1.0,
+            _mono(n, (y, 3)): -1.0,
+        }
         fx[_mono(n, (nxt[0], 1))] = fx.get(_mono(n, (nxt[0], 1)), 0.0) + coupling
         fy[_mono(n, (nxt[1], 1))] = fy.get(_mono(n, (nxt[1], 1)), 0.0) + coupling
         terms += [fx, fy]
     J = LieAlgebra.so(2).matrices[0]
     common = LieAlgebra.from_matrices(np.kron(np.eye(k), J)[None], ["common rotation"])
     shift = np.kron(np.roll(np.eye(k), 1, axis=0), np.eye(2))
-    return System(f"coupled_hopf{k}", f"{k} Hopf oscillators on a ring", terms,
-                  SymmetryGroup(common, discrete=[shift]), x0_scale=1.5, t_end=6.0)
+    return System(
+        f"coupled_hopf{k}",
+        f"{k} Hopf oscillators on a ring",
+        terms,
+        SymmetryGroup(common, discrete=[shift]),
+        x0_scale=1.5,
+        t_end=6.0,
+    )
 
 
 SYSTEMS: dict[str, Callable[..., System]] = {
@@ -265,8 +297,15 @@ def simulate(
         x0s = rng.uniform(-sys.x0_scale, sys.x0_scale, size=(n_trajectories, sys.n))
     trajs = []
     for x0 in x0s:
-        sol = solve_ivp(lambda _, x: sys.rhs(x), (t[0], t[-1]), x0, t_eval=t,
-                        rtol=1e-10, atol=1e-10, method="LSODA")
+        sol = solve_ivp(
+            lambda _, x: sys.rhs(x),
+            (t[0], t[-1]),
+            x0,
+            t_eval=t,
+            rtol=1e-10,
+            atol=1e-10,
+            method="LSODA",
+        )
         if not sol.success or sol.y.shape[1] != len(t):
             raise RuntimeError(f"integration of {sys.name} failed: {sol.message}")
         trajs.append(sol.y.T)
@@ -281,8 +320,11 @@ def load(name: str) -> dict:
 
     Files live in the package's ``data`` folder (see ``datasets/README.md``).
     """
-    files = {p.name.rsplit(".", 1)[0]: p for p in resources.files("symsindy.data").iterdir()
-             if p.name.endswith(".npz")}
+    files = {
+        p.name.rsplit(".", 1)[0]: p
+        for p in resources.files("symsindy.data").iterdir()
+        if p.name.endswith(".npz")
+    }
     if name not in files:
         raise ValueError(f"no bundled dataset {name!r}; available: {sorted(files)}")
     with resources.as_file(files[name]) as path, np.load(path) as data:

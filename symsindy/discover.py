@@ -23,9 +23,11 @@ symmetric one is called symmetric.
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 from itertools import permutations, product
 
 import numpy as np
+from scipy.linalg import qr
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
@@ -160,6 +162,48 @@ def _relative(s, norm):
     return s / norm
 
 
+# ------------------------------------------------------------------ snapping
+def _round_simple(values: np.ndarray, max_denominator: int, rel: float) -> np.ndarray:
+    """Round entries to nearby fractions with small denominators where close."""
+    out = values.copy()
+    scale = np.abs(values).max()
+    for idx, v in np.ndenumerate(values):
+        frac = float(Fraction(float(v)).limit_denominator(max_denominator))
+        if abs(frac - v) <= rel * scale:
+            out[idx] = frac
+    return out
+
+
+def _snap(algebra: LieAlgebra, relative_norm) -> LieAlgebra | None:
+    """An exact version of a numerically discovered algebra, if one is close.
+
+    The basis is rewritten with the identity at its largest entries (column
+    pivoted QR), every entry is rounded to a fraction with denominator <= 6
+    when within 5% of one, and the result is accepted only if it has the same
+    dimension, is closed under the bracket and still passes the rank test
+    (``relative_norm`` of every snapped generator within tol).
+    """
+    if algebra.dim == 0:
+        return None
+    flat = algebra.coefficients.reshape(algebra.dim, -1)
+    _, _, piv = qr(flat, pivoting=True, mode="economic")
+    pivots = piv[: algebra.dim]
+    rows = np.linalg.solve(flat[:, pivots], flat)
+    snapped = _round_simple(rows, 6, 0.05)
+    if np.linalg.matrix_rank(snapped, tol=1e-8) != algebra.dim:
+        return None
+    candidate = LieAlgebra(snapped.reshape(algebra.coefficients.shape), algebra.degree)
+    if not candidate.is_closed(1e-10):
+        return None
+    ortho = _orthonormal_candidates(candidate)
+    if not relative_norm(ortho):
+        return None
+    u, s, vt = np.linalg.svd(
+        ortho.coefficients.reshape(ortho.dim, -1), full_matrices=False
+    )
+    return LieAlgebra(vt.reshape(ortho.coefficients.shape), ortho.degree)
+
+
 # --------------------------------------------------------------- discrete
 def candidate_discrete_elements(n: int, limit: int = MAX_SIGNED_PERMUTATIONS) -> list:
     """Default discrete candidates.
@@ -236,6 +280,7 @@ def discover_symmetries(
     output="vector",
     x=None,
     t=None,
+    snap: bool = True,
     n_bootstrap: int = 0,
     random_state: int | None = 0,
     degree: int = 3,
@@ -274,6 +319,12 @@ def discover_symmetries(
         ``t`` is given, or with ``n_bootstrap``).
     t : float or array, optional
         Time step or times of trajectory data (data mode and bootstrap).
+    snap : bool, default True
+        Replace the numerically discovered generators by nearby exact ones
+        (entries that are simple fractions in a pivoted basis, e.g. an exact
+        rotation), when those still pass the rank test and close under the
+        bracket. Enforcing a slightly-off generator would exclude almost every
+        model, so snapping is what makes discover -> enforce work on noisy fits.
     n_bootstrap : int, default 0
         Refit the model on this many bootstrap resamples of the training data
         (requires a ``ps.SINDy`` model with ``x`` and ``t``, or data mode) and
@@ -322,7 +373,9 @@ def discover_symmetries(
     discrete_tol = tol if discrete_tol is None else float(discrete_tol)
     candidates = LieAlgebra.gl(n) if candidates is None else candidates
     if not isinstance(candidates, LieAlgebra):
-        raise TypeError(f"candidates must be a LieAlgebra, got {type(candidates).__name__}")
+        raise TypeError(
+            f"candidates must be a LieAlgebra, got {type(candidates).__name__}"
+        )
     if candidates.n != n:
         raise ValueError(
             f"candidate algebra acts on R^{candidates.n} but the model has {n} states"
@@ -335,6 +388,18 @@ def discover_symmetries(
     algebra = LieAlgebra(
         np.einsum("kq,qim->kim", vt[null], ortho.coefficients), ortho.degree
     )
+    snapped = False
+    if snap:
+
+        def passes(alg):
+            s_alg, _, norm_alg = _spectrum(
+                coef, basis, alg, output, samples, inner_product
+            )
+            return bool(np.all(_relative(s_alg, norm_alg) <= tol))
+
+        exact = _snap(algebra, passes)
+        if exact is not None:
+            algebra, snapped = exact, True
     consts, closure = algebra.structure_constants()
 
     discrete_found, residuals = [], []
@@ -343,15 +408,25 @@ def discover_symmetries(
         cands = [_check_discrete(R, n) for R in cands]
         if progress:
             cands = tqdm(cands, desc="discrete candidates")
-        residuals = _discrete_residuals(coef, basis, cands, output, samples, inner_product)
+        residuals = _discrete_residuals(
+            coef, basis, cands, output, samples, inner_product
+        )
         holding = [R for R, r in residuals if r <= discrete_tol]
         discrete_found = _generating_set(holding, n)
 
     boot = None
     if n_bootstrap:
         boot = _bootstrap(
-            sindy, trajectories, t, n_bootstrap, random_state, ortho, output, samples,
-            inner_product, progress,
+            sindy,
+            trajectories,
+            t,
+            n_bootstrap,
+            random_state,
+            ortho,
+            output,
+            samples,
+            inner_product,
+            progress,
         )
     if closure > 1e-6 and algebra.dim > 1:
         warnings.warn(
@@ -370,8 +445,11 @@ def discover_symmetries(
         discrete_tol=discrete_tol,
         discrete_residuals=residuals,
         bootstrap_relative_singular_values=boot,
+        snapped=snapped,
     )
-    return SymmetryGroup(algebra, discrete_found, n=n, coordinate_names=names, report=report)
+    return SymmetryGroup(
+        algebra, discrete_found, n=n, coordinate_names=names, report=report
+    )
 
 
 def _is_auto(value) -> bool:
@@ -381,14 +459,17 @@ def _is_auto(value) -> bool:
 def _check_discrete(R, n):
     R = np.asarray(R, dtype=float)
     if R.shape != (n, n):
-        raise ValueError(f"discrete candidates must be ({n}, {n}) matrices, got {R.shape}")
+        raise ValueError(
+            f"discrete candidates must be ({n}, {n}) matrices, got {R.shape}"
+        )
     return R
 
 
 def _resolve_inner_product(inner_product: str, samples) -> str:
     if inner_product not in ("auto", "data", "coefficients"):
         raise ValueError(
-            f"inner_product must be 'auto', 'data' or 'coefficients', got {inner_product!r}"
+            "inner_product must be 'auto', 'data' or 'coefficients', "
+            f"got {inner_product!r}"
         )
     if inner_product == "data" and samples is None:
         raise ValueError("inner_product='data' needs sample points: pass x=...")
@@ -435,12 +516,16 @@ def _as_trajectory_list(trajectories):
 def _check_trajectories(trajectories):
     for tr in _as_trajectory_list(trajectories):
         if tr.ndim != 2:
-            raise ValueError(f"each trajectory must be (n_times, n_states), got {tr.shape}")
+            raise ValueError(
+                f"each trajectory must be (n_times, n_states), got {tr.shape}"
+            )
         if not np.all(np.isfinite(tr)):
             raise ValueError("trajectory data contain NaN or inf")
 
 
-def _bootstrap(sindy, x, t, n_boot, seed, ortho, output, samples, inner_product, progress):
+def _bootstrap(
+    sindy, x, t, n_boot, seed, ortho, output, samples, inner_product, progress
+):
     """Spectra of models refitted on resampled (library row, derivative) pairs."""
     if sindy is None or x is None or t is None:
         raise ValueError(

@@ -189,8 +189,10 @@ def _output_matrices(output, algebra_dim: int, n: int, n_targets: int | None):
     if not np.all(np.isfinite(mats)):
         raise ValueError("output matrices contain NaN or inf")
     if n_targets is not None and n_targets != mats.shape[1]:
-        raise ValueError(f"output matrices are {mats.shape[1]}x{mats.shape[1]}, "
-                         f"but n_targets={n_targets}")
+        raise ValueError(
+            f"output matrices are {mats.shape[1]}x{mats.shape[1]}, "
+            f"but n_targets={n_targets}"
+        )
     return "matrix", mats, mats.shape[1]
 
 

@@ -33,8 +33,10 @@ def _same_span(a: np.ndarray, b: np.ndarray) -> bool:
     if a.shape[0] != b.shape[0]:
         return False
     ra = np.linalg.matrix_rank(a, tol=_TOL)
-    return ra == np.linalg.matrix_rank(b, tol=_TOL) == np.linalg.matrix_rank(
-        np.vstack([a, b]), tol=_TOL
+    return (
+        ra
+        == np.linalg.matrix_rank(b, tol=_TOL)
+        == np.linalg.matrix_rank(np.vstack([a, b]), tol=_TOL)
     )
 
 
@@ -83,14 +85,18 @@ def describe_generator(A: np.ndarray, names: list[str] | None = None) -> str:
     if scale == 0:
         return "zero"
     A = A / scale
-    support = [i for i in range(n) if np.abs(A[i]).max() > _TOL or np.abs(A[:, i]).max() > _TOL]
+    support = [
+        i for i in range(n) if np.abs(A[i]).max() > _TOL or np.abs(A[:, i]).max() > _TOL
+    ]
     if np.allclose(A, A[0, 0] * np.eye(n), atol=_TOL):
         return "uniform scaling"
     if np.allclose(A, np.diag(np.diag(A)), atol=_TOL):
         d = np.diag(A)[support]
         if len(support) == 1:
             return f"scaling of {names[support[0]]}"
-        return f"scaling of {_coord_list(support, names)} with weights {_ratio_string(d)}"
+        return (
+            f"scaling of {_coord_list(support, names)} with weights {_ratio_string(d)}"
+        )
     if np.allclose(A, -A.T, atol=_TOL):
         if len(support) == 2:
             i, j = support
@@ -129,7 +135,9 @@ def describe_algebra(algebra: LieAlgebra, names: list[str] | None = None) -> lis
     mats = algebra.matrices.reshape(algebra.dim, -1)
     if algebra.dim == n * n:
         return [f"gl({n}): all linear maps of {_coord_list(range(n), names)}"]
-    if algebra.dim == n * n - 1 and _same_span(mats, LieAlgebra.sl(n).matrices.reshape(-1, n * n)):
+    if algebra.dim == n * n - 1 and _same_span(
+        mats, LieAlgebra.sl(n).matrices.reshape(-1, n * n)
+    ):
         return [f"sl({n}): traceless linear maps of {_coord_list(range(n), names)}"]
     # Peel off recognisable so(k) blocks (k >= 3), then name what remains.
     lines, remaining = [], mats

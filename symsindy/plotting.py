@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_spectrum", "plot_generators", "plot_group", "plot_coefficients",
-           "plot_trajectories"]
+__all__ = [
+    "plot_spectrum",
+    "plot_generators",
+    "plot_group",
+    "plot_coefficients",
+    "plot_trajectories",
+]
 
 
 def _figure(axes, ncols=1, figsize=(5, 3.5)):
@@ -76,10 +81,16 @@ def plot_group(group, axes=None):
 
 def plot_coefficients(coefs: dict, feature_names, target_names=None, axes=None):
     """Side-by-side heat-maps of coefficient matrices, e.g. plain vs symmetric."""
-    fig, axs = _figure(axes, ncols=len(coefs), figsize=(3.2 * len(coefs), 0.3 * len(feature_names) + 1.5))
+    fig, axs = _figure(
+        axes,
+        ncols=len(coefs),
+        figsize=(3.2 * len(coefs), 0.3 * len(feature_names) + 1.5),
+    )
     vmax = max(np.abs(c).max() for c in coefs.values()) or 1.0
     for ax, (title, c) in zip(axs, coefs.items(), strict=True):
-        im = ax.imshow(np.asarray(c).T, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
+        im = ax.imshow(
+            np.asarray(c).T, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto"
+        )
         ax.set_yticks(range(len(feature_names)), feature_names, fontsize="small")
         names = target_names or [f"x{i}'" for i in range(np.shape(c)[0])]
         ax.set_xticks(range(len(names)), names)
@@ -93,9 +104,18 @@ def plot_trajectories(data, predictions: dict, axes=None):
     fig, (ax,) = _figure(axes)
     for k, tr in enumerate(data):
         ax.plot(tr[:, 0], tr[:, 1], color="0.6", lw=2, label="data" if k == 0 else None)
-    for (label, trajs), color in zip(predictions.items(), ["C0", "C3", "C2", "C1"], strict=False):
+    for (label, trajs), color in zip(
+        predictions.items(), ["C0", "C3", "C2", "C1"], strict=False
+    ):
         for k, tr in enumerate(trajs):
-            ax.plot(tr[:, 0], tr[:, 1], "--", color=color, lw=1, label=label if k == 0 else None)
+            ax.plot(
+                tr[:, 0],
+                tr[:, 1],
+                "--",
+                color=color,
+                lw=1,
+                label=label if k == 0 else None,
+            )
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
     ax.legend(fontsize="small")

@@ -290,7 +290,9 @@ def substitution_matrix(basis: Monomials, R: np.ndarray) -> sparse.csr_matrix:
         shifted = exps.copy()
         shifted[:, k] += 1
         times[:, k] = full.index(shifted)
-    rows: list[sparse.csr_matrix] = [sparse.csr_matrix(([1.0], ([0], [0])), (1, len(full)))]
+    rows: list[sparse.csr_matrix] = [
+        sparse.csr_matrix(([1.0], ([0], [0])), (1, len(full)))
+    ]
     for e in exps[1:]:
         j = int(np.nonzero(e)[0][0])
         lower = e.copy()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from helpers import complex_step_jacobian, eval_poly
+
 from symsindy import LieAlgebra
 
 
@@ -132,4 +132,4 @@ def test_bad_dimensions_and_mismatched_sums_raise():
     with pytest.raises(ValueError, match="distinct"):
         LieAlgebra.so(2).embed([1, 1], 4)
     with pytest.raises(ValueError, match="linear"):
-        LieAlgebra.translations(2).matrices
+        _ = LieAlgebra.translations(2).matrices

@@ -80,7 +80,9 @@ def test_six_dimensional_ring_of_oscillators_has_common_rotation_and_shift():
     sys = datasets.get_system("coupled_hopf", k=3)
     shift = sys.symmetry.discrete[0]
     G = discover_symmetries(
-        sys.coefficients(), library=Monomials(6, 3), discrete=[shift, shift.T, np.eye(6)]
+        sys.coefficients(),
+        library=Monomials(6, 3),
+        discrete=[shift, shift.T, np.eye(6)],
     )
     assert G.dim == 1
     assert _span_equal(G.generators, sys.symmetry.algebra.matrices)
@@ -97,7 +99,9 @@ def test_polynomial_candidates_find_nonlinear_symmetries():
     C = np.array([[1.0, 0, 0], [0, 0, 0]])
     with pytest.warns(UserWarning, match="not closed"):
         G = discover_symmetries(
-            C, library=Monomials(2, 1), candidates=LieAlgebra.polynomial(2, 2),
+            C,
+            library=Monomials(2, 1),
+            candidates=LieAlgebra.polynomial(2, 2),
             discrete=None,
         )
     assert G.dim == 6
@@ -122,8 +126,9 @@ def test_affine_candidates_on_constant_field_give_closed_subalgebra():
 def test_affine_candidates_find_translation_symmetry():
     # x' = y - x^0 ... the field F = (y, -x) shifted: F(x) = (x1 - 1, -(x0 - 2))
     C = np.array([[-1.0, 0.0, 1.0], [2.0, -1.0, 0.0]])
-    G = discover_symmetries(C, library=Monomials(2, 1), candidates=LieAlgebra.affine(2),
-                            discrete=None)
+    G = discover_symmetries(
+        C, library=Monomials(2, 1), candidates=LieAlgebra.affine(2), discrete=None
+    )
     # Rotation and scaling about the centre (2, 1), with no pure translation.
     assert G.dim == 2
     x = np.array([[2.0, 1.0]])
@@ -185,7 +190,8 @@ def test_answer_is_invariant_to_rescaling_time_and_data():
     C_scaled = 3.0 * C * scale[None, :]
     other = discover_symmetries(C_scaled, library=lib, x=s * x, discrete=None)
     np.testing.assert_allclose(
-        other.report.relative_singular_values, ref.report.relative_singular_values,
+        other.report.relative_singular_values,
+        ref.report.relative_singular_values,
         rtol=1e-8,
     )
 
@@ -219,7 +225,9 @@ def test_discover_from_trajectories_in_one_call_with_bootstrap():
     sys = datasets.get_system("hopf")
     t = np.arange(0, sys.t_end, sys.dt)
     xs = datasets.simulate(sys, 6, t, noise=0.01, seed=0)
-    G = discover_symmetries(xs, t=t[1] - t[0], threshold=0.1, n_bootstrap=5, discrete=None)
+    G = discover_symmetries(
+        xs, t=t[1] - t[0], threshold=0.1, n_bootstrap=5, discrete=None
+    )
     assert G.dim == 1
     boot = G.report.bootstrap_relative_singular_values
     assert boot.shape == (5, 4)
@@ -253,7 +261,9 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(TypeError, match="PolynomialLibrary"):
         discover_symmetries(C, library=ps.FourierLibrary())
     with pytest.raises(ValueError, match="linearly dependent"):
-        discover_symmetries(C, library=lib, candidates=LieAlgebra.so(2) + LieAlgebra.so(2))
+        discover_symmetries(
+            C, library=lib, candidates=LieAlgebra.so(2) + LieAlgebra.so(2)
+        )
     with pytest.raises(ValueError, match="needs 2 targets"):
         discover_symmetries(C[:1], library=lib)
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pysindy as ps
 import pytest
+from helpers import complex_step_jacobian, eval_poly
 from scipy.linalg import expm, null_space
 
-from helpers import complex_step_jacobian, eval_poly
 from symsindy import (
     LieAlgebra,
     Monomials,

@@ -1,0 +1,235 @@
+"""The subspace of symmetric models and an interpretable basis for it.
+
+For a group with Lie-algebra generators ``xi_1..xi_k`` and discrete elements
+``R_1..R_m`` the symmetric coefficient matrices ``C`` are the nullspace of
+
+    K vec(C) = [L_xi_1; ...; L_xi_k; D_R_1; ...; D_R_m] vec(C) = 0
+
+(:mod:`symsindy.lie_derivative`; ``vec(C) = C.ravel()``). The basis ``Q`` returned
+here has one column per *symmetric term*: each column has a 1 at its leading
+coefficient (its pivot) and 0 at every other column's pivot, like a reduced
+row echelon form. Fitting ``vec(C) = Q c`` therefore means that ``c_j`` is the
+coefficient of the pivot monomial, and zeroing ``c_j`` drops one whole
+symmetric term; the model never leaves the symmetric subspace.
+
+Linear generators preserve degree and the constraints only couple coefficients
+that share a constraint row, so ``K`` splits into independent blocks (connected
+components of its sparsity graph); each small block gets its own dense SVD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.linalg import null_space
+from scipy.sparse.csgraph import connected_components
+
+from .group import SymmetryGroup
+from .lie_derivative import discrete_constraint, lie_derivative_stack, resolve_basis
+from .polynomials import Monomials
+
+__all__ = ["EquivariantBasis", "equivariant_basis", "symmetry_constraints"]
+
+_ZERO = 1e-12
+
+
+def symmetry_constraints(
+    library, symmetry, output="vector", n_targets: int | None = None
+) -> sparse.csr_matrix:
+    """Stacked sparse constraint matrix ``K``: ``K vec(C) = 0`` iff symmetric.
+
+    Parameters
+    ----------
+    library : Monomials or pysindy.PolynomialLibrary
+    symmetry : SymmetryGroup, LieAlgebra or generator matrices
+    output : "vector" or "invariant"
+    n_targets : int, optional
+    """
+    group = SymmetryGroup.coerce(symmetry)
+    basis = resolve_basis(library, group.n)
+    if basis.n_vars != group.n:
+        raise ValueError(
+            f"the symmetry acts on R^{group.n} but the library has {basis.n_vars} "
+            "state variables"
+        )
+    blocks = []
+    t = n_targets
+    if group.dim:
+        op = lie_derivative_stack(basis, group.algebra, output, n_targets)
+        blocks.append(op.matrix)
+        t = op.n_targets
+    for R in group.discrete:
+        op = discrete_constraint(basis, R, output, n_targets)
+        blocks.append(op.matrix)
+        t = op.n_targets
+    if t is None:
+        t = group.n if output == "vector" else 1
+    if not blocks:
+        return sparse.csr_matrix((0, t * len(basis)))
+    return sparse.vstack(blocks, format="csr")
+
+
+@dataclass(frozen=True)
+class EquivariantBasis:
+    """A sparse, interpretable basis of the symmetric coefficient matrices.
+
+    Attributes
+    ----------
+    Q : scipy.sparse.csc_matrix, shape (n_targets * n_features, n_terms)
+        ``vec(C) = Q @ c``; column ``j`` has a 1 at ``pivots[j]``.
+    pivots : ndarray of int
+        Position in ``vec(C)`` of each column's leading coefficient.
+    library : Monomials
+    n_targets : int
+    """
+
+    Q: sparse.csc_matrix
+    pivots: np.ndarray
+    library: Monomials
+    n_targets: int
+
+    @property
+    def n_terms(self) -> int:
+        """Dimension of the symmetric subspace."""
+        return self.Q.shape[1]
+
+    def to_coef(self, c: np.ndarray) -> np.ndarray:
+        """Coefficient matrix ``(n_targets, n_features)`` of reduced coordinates."""
+        return (self.Q @ np.asarray(c, dtype=float)).reshape(self.n_targets, -1)
+
+    def project(self, coef: np.ndarray) -> np.ndarray:
+        """Reduced coordinates of the symmetric model closest to ``coef``."""
+        Qd = self.Q.toarray()
+        c, *_ = np.linalg.lstsq(Qd, np.asarray(coef, dtype=float).ravel(), rcond=None)
+        return c
+
+    def terms(
+        self,
+        feature_names: list[str] | None = None,
+        target_names: list[str] | None = None,
+        precision: int = 3,
+    ) -> list[str]:
+        """Each symmetric term written out, e.g. ``"x0' = x0, x1' = x1"``."""
+        f = len(self.library)
+        feature_names = feature_names or self.library.names()
+        target_names = target_names or [f"x{i}'" for i in range(self.n_targets)]
+        out = []
+        for j in range(self.n_terms):
+            col = self.Q[:, j].toarray().ravel().reshape(self.n_targets, f)
+            parts = []
+            for i in range(self.n_targets):
+                nz = np.nonzero(col[i])[0]
+                if nz.size:
+                    expr = _linear_combination(
+                        col[i, nz], [feature_names[k] for k in nz], precision
+                    )
+                    parts.append(f"{target_names[i]} = {expr}")
+            out.append(", ".join(parts))
+        return out
+
+
+def _linear_combination(coefs, names, precision: int = 3) -> str:
+    """``"x0 - 2 x1^2"`` style text for a sum of named terms."""
+    text = ""
+    for c, name in zip(coefs, names, strict=True):
+        sign = "-" if c < 0 else "+"
+        mag = abs(c)
+        factor = "" if np.isclose(mag, 1.0) else f"{mag:.{precision}g} "
+        factor = factor if name != "1" else f"{mag:.{precision}g}"
+        term = factor + (name if name != "1" else "")
+        text += f" {sign} {term}" if text else ("-" if c < 0 else "") + term
+    return text
+
+
+def _pivoted_basis(N: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rewrite a nullspace basis ``N`` so that rows ``pivots`` form the identity.
+
+    Pivots are chosen greedily in coordinate order (the earliest coefficient
+    that is independent of those already chosen), as in a reduced row echelon
+    form, using Gram-Schmidt on the rows of ``N`` for numerical stability.
+    """
+    r = N.shape[1]
+    chosen, ortho = [], np.zeros((0, r))
+    scale = np.abs(N).max()
+    for i, row in enumerate(N):
+        resid = row - ortho.T @ (ortho @ row)
+        norm = np.linalg.norm(resid)
+        if norm > 1e-8 * scale:
+            chosen.append(i)
+            ortho = np.vstack([ortho, resid / norm])
+            if len(chosen) == r:
+                break
+    pivots = np.array(chosen)
+    basis = np.linalg.solve(N[pivots].T, N.T).T  # N @ inv(N[pivots])
+    basis[np.abs(basis) < _ZERO] = 0.0
+    basis[pivots] = np.eye(r)
+    return basis, pivots
+
+
+def equivariant_basis(
+    library, symmetry, output="vector", n_targets: int | None = None
+) -> EquivariantBasis:
+    """A sparse interpretable basis ``Q`` of the symmetric models.
+
+    Parameters
+    ----------
+    library : Monomials or pysindy.PolynomialLibrary
+    symmetry : SymmetryGroup, LieAlgebra or generator matrices
+    output : "vector" (vector fields, default) or "invariant" (scalar functions)
+    n_targets : int, optional
+
+    Returns
+    -------
+    EquivariantBasis
+
+    Raises
+    ------
+    ValueError
+        When only the zero model is symmetric (an infeasible request).
+
+    Examples
+    --------
+    Rotation-equivariant linear vector fields in the plane are ``a I + b J``:
+
+    >>> from symsindy import LieAlgebra, Monomials
+    >>> B = equivariant_basis(Monomials(2, 1, 1), LieAlgebra.so(2))
+    >>> B.terms()
+    ["x0' = x0, x1' = x1", "x0' = x1, x1' = -x0"]
+    """
+    group = SymmetryGroup.coerce(symmetry)
+    basis = resolve_basis(library, group.n)
+    K = symmetry_constraints(basis, group, output, n_targets)
+    n_vars = K.shape[1]
+    t = n_vars // len(basis)
+    pattern = (abs(K) > 0).astype(np.int8)
+    adjacency = (pattern.T @ pattern).tocsr()
+    n_comp, labels = connected_components(adjacency, directed=False)
+    cols, pivots = [], []
+    for comp in range(n_comp):
+        idx = np.nonzero(labels == comp)[0]
+        sub = K[:, idx]
+        rows = np.unique(sub.nonzero()[0])
+        if rows.size == 0:
+            N = np.eye(idx.size)
+        else:
+            N = null_space(sub[rows].toarray(), rcond=1e-10)
+        if N.shape[1] == 0:
+            continue
+        local, piv = _pivoted_basis(N)
+        for j in range(local.shape[1]):
+            nz = np.nonzero(local[:, j])[0]
+            cols.append((idx[nz], local[nz, j]))
+            pivots.append(idx[piv[j]])
+    if not cols:
+        raise ValueError(
+            "the symmetry constraints are infeasible on this library: only the zero "
+            "model is symmetric (check the group, the output action and the degree)"
+        )
+    order = np.argsort(pivots)
+    rows_all = np.concatenate([cols[k][0] for k in order])
+    vals_all = np.concatenate([cols[k][1] for k in order])
+    col_ids = np.concatenate([np.full(cols[k][0].size, j) for j, k in enumerate(order)])
+    Q = sparse.csc_matrix((vals_all, (rows_all, col_ids)), shape=(n_vars, len(cols)))
+    return EquivariantBasis(Q, np.asarray(pivots)[order], basis, t)

@@ -1,0 +1,96 @@
+"""The symmetric subspace and its interpretable basis."""
+
+import numpy as np
+import pytest
+from helpers import eval_poly
+from scipy.linalg import expm, null_space
+
+from symsindy import LieAlgebra, Monomials, SymmetryGroup
+from symsindy.equivariance import equivariant_basis, symmetry_constraints
+
+
+def _two_oscillators_with_swap():
+    rot = LieAlgebra.from_matrices(
+        np.kron(np.eye(2), LieAlgebra.so(2).matrices[0])[None]
+    )
+    swap = np.eye(4)[[2, 3, 0, 1]]
+    return SymmetryGroup(rot, discrete=[swap])
+
+
+@pytest.mark.parametrize(
+    "basis, group, output",
+    [
+        (Monomials(2, 3), SymmetryGroup(LieAlgebra.so(2)), "vector"),
+        (Monomials(3, 2), SymmetryGroup(LieAlgebra.so(3)), "invariant"),
+        (Monomials(4, 3), _two_oscillators_with_swap(), "vector"),
+        (Monomials(3, 2), SymmetryGroup(discrete=[np.diag([-1.0, -1, 1])]), "vector"),
+        (Monomials(2, 3), SymmetryGroup(LieAlgebra.scaling(2, [2, 1])), "vector"),
+    ],
+)
+def test_basis_spans_exactly_the_nullspace_with_identity_at_pivots(
+    basis, group, output
+):
+    K = symmetry_constraints(basis, group, output).toarray()
+    B = equivariant_basis(basis, group, output)
+    Q = B.Q.toarray()
+    assert np.abs(K @ Q).max() < 1e-12
+    assert B.n_terms == null_space(K).shape[1] == np.linalg.matrix_rank(Q)
+    np.testing.assert_array_equal(Q[B.pivots], np.eye(B.n_terms))
+
+
+def test_known_dimensions_of_symmetric_spaces():
+    assert equivariant_basis(Monomials(2, 3), LieAlgebra.so(2)).n_terms == 4
+    inv = equivariant_basis(Monomials(3, 2), LieAlgebra.so(3), output="invariant")
+    assert inv.n_terms == 2
+    assert inv.terms(target_names=["f"]) == ["f = 1", "f = x0^2 + x1^2 + x2^2"]
+
+
+def test_hopf_terms_are_orbits_of_monomials():
+    B = equivariant_basis(Monomials(2, 3), LieAlgebra.so(2))
+    assert B.terms() == [
+        "x0' = x0, x1' = x1",
+        "x0' = x1, x1' = -x0",
+        "x0' = x0^3 + x0 x1^2, x1' = x0^2 x1 + x1^3",
+        "x0' = x0^2 x1 + x1^3, x1' = -x0^3 - x0 x1^2",
+    ]
+
+
+def test_every_basis_model_commutes_with_the_group_action():
+    rng = np.random.default_rng(0)
+    group = _two_oscillators_with_swap()
+    basis = Monomials(4, 3)
+    B = equivariant_basis(basis, group)
+    C = B.to_coef(rng.normal(size=B.n_terms))
+    x = rng.normal(size=(5, 4))
+    for g in [expm(0.7 * group.algebra.matrices[0]), group.discrete[0]]:
+        lhs = eval_poly(C, basis.exponents, x @ g.T)
+        np.testing.assert_allclose(
+            lhs, eval_poly(C, basis.exponents, x) @ g.T, atol=1e-10
+        )
+
+
+def test_twelve_states_one_rotation_per_oscillator_is_sparse_and_exact():
+    alg = LieAlgebra.direct_sum(*[LieAlgebra.so(2)] * 6)
+    basis = Monomials(12, 3)
+    B = equivariant_basis(basis, alg)
+    K = symmetry_constraints(basis, alg)
+    assert B.Q.shape[0] == 5460
+    assert abs(K @ B.Q).max() < 1e-12
+    assert B.Q.nnz < 5 * B.n_terms  # each term is a short orbit
+
+
+def test_project_returns_the_closest_symmetric_model():
+    B = equivariant_basis(Monomials(2, 1, 1), LieAlgebra.so(2))
+    C = np.array([[1.0, -2.0], [2.2, 0.8]])
+    c = B.project(C)
+    np.testing.assert_allclose(B.to_coef(c), [[0.9, -2.1], [2.1, 0.9]])
+
+
+def test_infeasible_symmetry_is_a_clear_error():
+    with pytest.raises(ValueError, match="only the zero model"):
+        equivariant_basis(Monomials(2, 1, 1), LieAlgebra.so(2), output="invariant")
+
+
+def test_wrong_dimension_group_is_rejected():
+    with pytest.raises(ValueError, match="R\\^3"):
+        equivariant_basis(Monomials(2, 2), LieAlgebra.so(3))

@@ -22,6 +22,7 @@ from .lie_derivative import (
 )
 from .optimizers import EquivariantSR3, EquivariantSTLSQ, constrained_sr3
 from .polynomials import Monomials, monomial_exponents, substitution_matrix
+from .promote import PromotionPath, SymmetryPromotingSR3, promotion_path
 
 __version__ = "0.1.0"
 
@@ -31,6 +32,9 @@ __all__ = [
     "EquivariantBasis",
     "EquivariantSR3",
     "EquivariantSTLSQ",
+    "PromotionPath",
+    "SymmetryPromotingSR3",
+    "promotion_path",
     "constrained_sr3",
     "equivariant_basis",
     "symmetry_constraints",

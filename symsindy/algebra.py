@@ -397,6 +397,27 @@ class LieAlgebra:
             self.coefficients / scale[:, None, None], self.degree, self.names
         )
 
+    def orthonormalized(self) -> LieAlgebra:
+        """The same span with a Frobenius-orthonormal basis.
+
+        An already orthonormal basis (gl, so, ...) is returned unchanged, keeping
+        its names.
+
+        Raises
+        ------
+        ValueError
+            If the generators are linearly dependent.
+        """
+        flat = self.coefficients.reshape(self.dim, -1)
+        if self.dim == 0:
+            return self
+        _, s, vt = np.linalg.svd(flat, full_matrices=False)
+        if s[-1] < 1e-10 * s[0]:
+            raise ValueError("candidate generators are linearly dependent")
+        if np.allclose(flat @ flat.T, np.eye(self.dim), atol=1e-12):
+            return self
+        return LieAlgebra(vt.reshape(self.coefficients.shape), self.degree)
+
     def evaluate(self, x: np.ndarray) -> np.ndarray:
         """Values of every generator at the rows of ``x``: ``(dim, n_samples, n)``."""
         phi = self.basis.evaluate(x)

@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 
 from .algebra import LieAlgebra
 from .group import DiscoveryReport, SymmetryGroup
+from .inner_product import apply_weight, function_weight, resolve_inner_product
 from .lie_derivative import lie_derivative_stack, resolve_basis
 from .polynomials import Monomials, substitution_matrix
 
@@ -114,39 +115,14 @@ def _check_samples(x, n):
     return x
 
 
-# --------------------------------------------------------------- weights
-def _function_weight(out_basis: Monomials, samples, inner_product: str):
-    """Upper-triangular ``R`` with ||g|| = ||R c|| for coefficients ``c``."""
-    if inner_product == "coefficients":
-        return None
-    theta = out_basis.evaluate(samples) / np.sqrt(samples.shape[0])
-    return np.linalg.qr(theta, mode="r")
-
-
-def _weighted(coefs: np.ndarray, R) -> np.ndarray:
-    """Apply the function weight to coefficient arrays (..., n_out)."""
-    return coefs if R is None else coefs @ R.T
-
-
-def _orthonormal_candidates(candidates: LieAlgebra) -> LieAlgebra:
-    flat = candidates.coefficients.reshape(candidates.dim, -1)
-    u, s, vt = np.linalg.svd(flat, full_matrices=False)
-    if s.size == 0 or s[-1] < 1e-10 * s[0]:
-        raise ValueError("candidate generators are linearly dependent")
-    if np.allclose(flat @ flat.T, np.eye(candidates.dim), atol=1e-12):
-        return candidates  # keep the user's (already orthonormal) basis and names
-    coef = vt.reshape(candidates.coefficients.shape)
-    return LieAlgebra(coef, candidates.degree)
-
-
 # ------------------------------------------------------------- continuous
 def _spectrum(coef, basis, algebra, output, samples, inner_product):
     op = lie_derivative_stack(basis, algebra, output, coef.shape[0])
     lf = op(coef).reshape(algebra.dim, coef.shape[0], -1)
-    R = _function_weight(op.out_basis, samples, inner_product)
-    lf = _weighted(lf, R).reshape(algebra.dim, -1).T
-    R_in = _function_weight(basis, samples, inner_product)
-    norm = np.linalg.norm(_weighted(coef, R_in))
+    R = function_weight(op.out_basis, samples, inner_product)
+    lf = apply_weight(lf, R).reshape(algebra.dim, -1).T
+    R_in = function_weight(basis, samples, inner_product)
+    norm = np.linalg.norm(apply_weight(coef, R_in))
     # QR first: the SVD of the small triangular factor gives every right
     # singular vector without forming the large left factor.
     r = np.linalg.qr(lf, mode="r")
@@ -195,7 +171,7 @@ def _snap(algebra: LieAlgebra, relative_norm) -> LieAlgebra | None:
     candidate = LieAlgebra(snapped.reshape(algebra.coefficients.shape), algebra.degree)
     if not candidate.is_closed(1e-10):
         return None
-    ortho = _orthonormal_candidates(candidate)
+    ortho = candidate.orthonormalized()
     if not relative_norm(ortho):
         return None
     u, s, vt = np.linalg.svd(
@@ -238,8 +214,8 @@ def candidate_discrete_elements(n: int, limit: int = MAX_SIGNED_PERMUTATIONS) ->
 
 def _discrete_residuals(coef, basis, candidates, output, samples, inner_product):
     """Relative residual ``||F(R x) - S F(x)|| / ||F||`` of every candidate."""
-    R_in = _function_weight(basis, samples, inner_product)
-    norm = np.linalg.norm(_weighted(coef, R_in))
+    R_in = function_weight(basis, samples, inner_product)
+    norm = np.linalg.norm(apply_weight(coef, R_in))
     results = []
     for R in candidates:
         P = substitution_matrix(basis, R)
@@ -250,7 +226,7 @@ def _discrete_residuals(coef, basis, candidates, output, samples, inner_product)
         else:
             raise ValueError("discrete search supports output 'vector' or 'invariant'")
         residual = coef @ P - S @ coef
-        value = np.linalg.norm(_weighted(residual, R_in))
+        value = np.linalg.norm(apply_weight(residual, R_in))
         results.append((R, value / norm if norm > 0 else 0.0))
     return results
 
@@ -366,7 +342,7 @@ def discover_symmetries(
             "output='invariant' for scalar functions"
         )
     samples = _check_samples(samples, n)
-    inner_product = _resolve_inner_product(inner_product, samples)
+    inner_product = resolve_inner_product(inner_product, samples)
     tol = DEFAULT_TOL if tol is None else float(tol)
     if tol < 0:
         raise ValueError(f"tol must be non-negative, got {tol}")
@@ -380,7 +356,7 @@ def discover_symmetries(
         raise ValueError(
             f"candidate algebra acts on R^{candidates.n} but the model has {n} states"
         )
-    ortho = _orthonormal_candidates(candidates)
+    ortho = candidates.orthonormalized()
 
     s, vt, norm = _spectrum(coef, basis, ortho, output, samples, inner_product)
     rel = _relative(s, norm)
@@ -463,19 +439,6 @@ def _check_discrete(R, n):
             f"discrete candidates must be ({n}, {n}) matrices, got {R.shape}"
         )
     return R
-
-
-def _resolve_inner_product(inner_product: str, samples) -> str:
-    if inner_product not in ("auto", "data", "coefficients"):
-        raise ValueError(
-            "inner_product must be 'auto', 'data' or 'coefficients', "
-            f"got {inner_product!r}"
-        )
-    if inner_product == "data" and samples is None:
-        raise ValueError("inner_product='data' needs sample points: pass x=...")
-    if inner_product == "auto":
-        return "data" if samples is not None else "coefficients"
-    return inner_product
 
 
 def _looks_fitted(model) -> bool:

@@ -16,7 +16,7 @@ from ..group import SymmetryGroup
 from ..lie_derivative import resolve_basis
 from ..polynomials import Monomials, n_monomials
 
-__all__ = ["infer_basis", "SymmetricOptimizer", "check_finite"]
+__all__ = ["infer_basis", "SymmetricOptimizer", "check_finite", "validate_xy"]
 
 
 def check_finite(name: str, arr) -> np.ndarray:
@@ -29,6 +29,20 @@ def check_finite(name: str, arr) -> np.ndarray:
             "before fitting"
         )
     return arr
+
+
+def validate_xy(x_, y) -> tuple[np.ndarray, np.ndarray]:
+    """Finite 2-D arrays: ``(n_samples, n_features)`` and ``(n_samples, n_targets)``."""
+    x = check_finite("x (the library matrix)", x_)
+    y = check_finite("y (the targets)", y)
+    if y.ndim == 1:
+        y = y.reshape(-1, 1)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"x and y must be 2-D with the same number of samples, got "
+            f"{x.shape} and {y.shape}"
+        )
+    return x, y
 
 
 def infer_basis(
@@ -155,15 +169,7 @@ class SymmetricOptimizer(BaseOptimizer):
         -------
         self
         """
-        x = check_finite("x (the library matrix)", x_)
-        y = check_finite("y (the targets)", y)
-        if y.ndim == 1:
-            y = y.reshape(-1, 1)
-        if x.ndim != 2 or y.ndim != 2 or x.shape[0] != y.shape[0]:
-            raise ValueError(
-                f"x and y must be 2-D with the same number of samples, got "
-                f"{x.shape} and {y.shape}"
-            )
+        x, y = validate_xy(x_, y)
         self.Theta_ = x
         group, basis = self._resolve(x.shape[1], y.shape[1], x)
         if sample_weight is not None:

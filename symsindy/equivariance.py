@@ -19,6 +19,7 @@ components of its sparsity graph); each small block gets its own dense SVD.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,23 +201,70 @@ def equivariant_basis(
     """
     group = SymmetryGroup.coerce(symmetry)
     basis = resolve_basis(library, group.n)
+    key = _cache_key(basis, group, output, n_targets)
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
     K = symmetry_constraints(basis, group, output, n_targets)
+    result = _basis_from_constraints(K, basis)
+    _CACHE[key] = result
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return result
+
+
+# Repeated fits (grid searches, paths, bootstrap) reuse the same group and
+# library; the basis is a pure function of their values, so cache it by value.
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 32
+_DENSE_LIMIT = 5_000_000
+
+
+def _cache_key(basis, group, output, n_targets):
+    out = output if isinstance(output, str) else np.asarray(output).tobytes()
+    return (
+        basis,
+        out,
+        n_targets,
+        group.algebra.degree,
+        group.algebra.coefficients.shape,
+        group.algebra.coefficients.tobytes(),
+        tuple(R.tobytes() for R in group.discrete),
+    )
+
+
+def _basis_from_constraints(K: sparse.csr_matrix, basis: Monomials) -> EquivariantBasis:
     n_vars = K.shape[1]
     t = n_vars // len(basis)
+    K = K.tocsc()
+    constrained = np.diff(K.indptr) > 0
     pattern = (abs(K) > 0).astype(np.int8)
     adjacency = (pattern.T @ pattern).tocsr()
-    n_comp, labels = connected_components(adjacency, directed=False)
-    cols, pivots = [], []
-    for comp in range(n_comp):
-        idx = np.nonzero(labels == comp)[0]
-        sub = K[:, idx]
-        rows = np.unique(sub.nonzero()[0])
-        if rows.size == 0:
-            N = np.eye(idx.size)
+    _, labels = connected_components(adjacency, directed=False)
+    # Unconstrained coefficients are free: one unit basis vector each.
+    free = np.nonzero(~constrained)[0]
+    cols = [(np.array([i]), np.ones(1)) for i in free]
+    pivots = list(free)
+    labels_c = labels[constrained]
+    order = np.nonzero(constrained)[0][np.argsort(labels_c, kind="stable")]
+    bounds = np.flatnonzero(np.diff(np.sort(labels_c))) + 1
+    Kp = K[:, order]
+    # Small systems: slicing one dense copy is far cheaper than many sparse slices.
+    dense = Kp.toarray() if Kp.shape[0] * Kp.shape[1] <= _DENSE_LIMIT else None
+    for idx_range in np.split(np.arange(order.size), bounds):
+        if idx_range.size == 0:
+            continue
+        a, b = idx_range[0], idx_range[-1] + 1
+        if dense is not None:
+            block = dense[:, a:b]
+            block = block[np.any(block != 0, axis=1)]
         else:
-            N = null_space(sub[rows].toarray(), rcond=1e-10)
+            sub = Kp[:, a:b]
+            block = sub[np.unique(sub.indices)].toarray()
+        N = null_space(block, rcond=1e-10)
         if N.shape[1] == 0:
             continue
+        idx = order[idx_range]
         local, piv = _pivoted_basis(N)
         for j in range(local.shape[1]):
             nz = np.nonzero(local[:, j])[0]
@@ -227,9 +275,11 @@ def equivariant_basis(
             "the symmetry constraints are infeasible on this library: only the zero "
             "model is symmetric (check the group, the output action and the degree)"
         )
-    order = np.argsort(pivots)
-    rows_all = np.concatenate([cols[k][0] for k in order])
-    vals_all = np.concatenate([cols[k][1] for k in order])
-    col_ids = np.concatenate([np.full(cols[k][0].size, j) for j, k in enumerate(order)])
+    order_cols = np.argsort(pivots)
+    rows_all = np.concatenate([cols[k][0] for k in order_cols])
+    vals_all = np.concatenate([cols[k][1] for k in order_cols])
+    col_ids = np.concatenate(
+        [np.full(cols[k][0].size, j) for j, k in enumerate(order_cols)]
+    )
     Q = sparse.csc_matrix((vals_all, (rows_all, col_ids)), shape=(n_vars, len(cols)))
-    return EquivariantBasis(Q, np.asarray(pivots)[order], basis, t)
+    return EquivariantBasis(Q, np.asarray(pivots)[order_cols], basis, t)

@@ -265,6 +265,19 @@ def _assemble(rows, cols, vals, shape) -> sparse.csr_matrix:
     return out
 
 
+def _as_signed_permutation(R: np.ndarray):
+    """``(perm, signs)`` if ``R`` is a signed permutation matrix, else None."""
+    R = np.asarray(R, dtype=float)
+    nonzero = R != 0
+    if not (nonzero.sum(axis=1) == 1).all() or not (nonzero.sum(axis=0) == 1).all():
+        return None
+    perm = np.argmax(nonzero, axis=1)
+    signs = R[np.arange(R.shape[0]), perm]
+    if not np.all(np.abs(signs) == 1):
+        return None
+    return perm, signs
+
+
 def substitution_matrix(basis: Monomials, R: np.ndarray) -> sparse.csr_matrix:
     """Exact matrix ``P_R`` with ``Theta(R x) = P_R Theta(x)``.
 
@@ -282,6 +295,18 @@ def substitution_matrix(basis: Monomials, R: np.ndarray) -> sparse.csr_matrix:
     scipy.sparse.csr_matrix of shape (len(basis), len(basis))
     """
     n = basis.n_vars
+    signed_perm = _as_signed_permutation(R)
+    if signed_perm is not None:
+        perm, signs = signed_perm
+        exps = basis.exponents
+        # (R x)_j = s_j x_perm[j]: the exponent of x_j moves to x_perm[j].
+        moved = np.zeros_like(exps)
+        moved[:, perm] = exps
+        values = np.prod(signs[None, :] ** exps, axis=1)
+        rows = np.arange(len(basis))
+        return sparse.csr_matrix(
+            (values, (rows, basis.index(moved))), shape=(len(basis), len(basis))
+        )
     # Work in the full basis from degree 0 so the recursion always finds e - delta_j.
     full = Monomials(n, basis.max_degree, 0)
     exps = full.exponents

@@ -145,8 +145,8 @@ def _admm(
     ten iterations when the residuals differ by more than 10x.
     """
     idx = np.nonzero(active)[0]
-    L = prob.L[:, idx].toarray()
-    LtL = L.T @ L
+    L = prob.L[:, idx].tocsr()  # sparse: matvecs cost O(nnz), not O(rows * cols)
+    LtL = (L.T @ L).toarray()
     P, q = prob.P[np.ix_(idx, idx)], prob.q[idx]
     n = idx.size
     use_l1 = l1_weight > 0 and not interpolate
@@ -258,7 +258,7 @@ class SymmetryPromotingSR3(BaseOptimizer):
     candidates : LieAlgebra, optional
         Candidate symmetry algebra (default ``gl(n)``); affine and polynomial
         algebras work too.
-    sym_weight : float, default 1e-2
+    sym_weight : float, default 1e-3
         Weight of the nuclear norm of the Lie-derivative matrix.
     l1_weight : float, default 0.0
         Weight of an l1 penalty on the coefficients.
@@ -321,7 +321,7 @@ class SymmetryPromotingSR3(BaseOptimizer):
     def __init__(
         self,
         candidates: LieAlgebra | None = None,
-        sym_weight: float = 1e-2,
+        sym_weight: float = 1e-3,
         l1_weight: float = 0.0,
         threshold: float = 0.0,
         reweight: int = 3,

@@ -39,8 +39,10 @@ def support_recovery(name, group, degree, noise, threshold, seeds):
         with quiet():
             for label, opt in opts.items():
                 hits[label] += np.array_equal(opt.fit(theta, xdot).coef_ != 0, true)
-    print(f"{name} ({noise:.0%} noise, threshold {threshold}): exact support in "
-          + ", ".join(f"{k} {v}/{len(seeds)}" for k, v in hits.items()))
+    print(
+        f"{name} ({noise:.0%} noise, threshold {threshold}): exact support in "
+        + ", ".join(f"{k} {v}/{len(seeds)}" for k, v in hits.items())
+    )
 
 
 def coupled_hopf_speed(quick):
@@ -58,16 +60,23 @@ def coupled_hopf_speed(quick):
 
     t_ours, fit_ours = timed(cold_fit, repeat=3)
     t_warm, _ = timed(lambda: ours.fit(theta, xdot), repeat=3)
-    base = ss.constrained_sr3(group, lib, reg_weight_lam=0.05**2 / 2, regularizer="l0",
-                              max_iter=30 if quick else 100)
+    base = ss.constrained_sr3(
+        group,
+        lib,
+        reg_weight_lam=0.05**2 / 2,
+        regularizer="l0",
+        max_iter=30 if quick else 100,
+    )
     with quiet():
         t_base, fit_base = timed(lambda: base.fit(theta, xdot), repeat=1)
     err_ours, err_base = rel_err(fit_ours.coef_, true), rel_err(fit_base.coef_, true)
-    print(f"coupled Hopf (6 states, degree 3, {theta.shape[0]} samples): "
-          f"EquivariantSTLSQ {t_ours * 1e3:.1f} ms with the basis built, "
-          f"{t_warm * 1e3:.1f} ms cached (error {err_ours:.3f}), "
-          f"ConstrainedSR3 {t_base * 1e3:.0f} ms (error {err_base:.3f}); "
-          f"speed-up {t_base / t_ours:.0f}x cold, {t_base / t_warm:.0f}x cached")
+    print(
+        f"coupled Hopf (6 states, degree 3, {theta.shape[0]} samples): "
+        f"EquivariantSTLSQ {t_ours * 1e3:.1f} ms with the basis built, "
+        f"{t_warm * 1e3:.1f} ms cached (error {err_ours:.3f}), "
+        f"ConstrainedSR3 {t_base * 1e3:.0f} ms (error {err_base:.3f}); "
+        f"speed-up {t_base / t_ours:.0f}x cold, {t_base / t_warm:.0f}x cached"
+    )
 
 
 def big_basis():
@@ -75,8 +84,10 @@ def big_basis():
     start = time.perf_counter()
     B = ss.equivariant_basis(ss.Monomials(12, 3), alg)
     elapsed = time.perf_counter() - start
-    print(f"symmetric basis, 12 states, degree 3 ({B.Q.shape[0]} coefficients, one "
-          f"rotation per oscillator): {B.n_terms} terms in {elapsed:.2f} s")
+    print(
+        f"symmetric basis, 12 states, degree 3 ({B.Q.shape[0]} coefficients, one "
+        f"rotation per oscillator): {B.n_terms} terms in {elapsed:.2f} s"
+    )
 
 
 def main():

@@ -17,16 +17,20 @@ def main():
     basis = ss.Monomials(10, 3)
     gl10 = ss.LieAlgebra.gl(10)
     t_ops, op = timed(lambda: ss.lie_derivative_stack(basis, gl10))
-    print(f"gl(10) operators, degree 3 ({len(basis)} monomials, 100 generators, "
-          f"matrix {op.matrix.shape}, nnz {op.matrix.nnz}): {t_ops:.3f} s")
+    print(
+        f"gl(10) operators, degree 3 ({len(basis)} monomials, 100 generators, "
+        f"matrix {op.matrix.shape}, nnz {op.matrix.nnz}): {t_ops:.3f} s"
+    )
 
     rng = np.random.default_rng(0)
     coef = rng.normal(size=(10, len(basis))) * (rng.random((10, len(basis))) < 0.1)
     t_disc, group = timed(
         lambda: ss.discover_symmetries(coef, library=basis, discrete=None), repeat=1
     )
-    print(f"discover over gl(10), degree-3 model in 10 states: {t_disc:.3f} s "
-          f"(dim {group.dim})")
+    print(
+        f"discover over gl(10), degree-3 model in 10 states: {t_disc:.3f} s "
+        f"(dim {group.dim})"
+    )
 
     lorenz = ss.datasets.get_system("lorenz")
     coef4 = np.zeros((4, len(ss.Monomials(4, 2))))
@@ -38,8 +42,10 @@ def main():
     coef4[:3, idx] = C3
     coef4[3, b4.index([[0, 0, 0, 1]])[0]] = -1.0
     t_disc4, g4 = timed(lambda: ss.discover_symmetries(coef4, library=b4), repeat=1)
-    print(f"discrete search over the 384 signed permutations of 4 states: "
-          f"{t_disc4:.3f} s (group order {g4.order})")
+    print(
+        f"discrete search over the 384 signed permutations of 4 states: "
+        f"{t_disc4:.3f} s (group order {g4.order})"
+    )
 
 
 if __name__ == "__main__":

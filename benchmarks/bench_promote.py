@@ -18,13 +18,20 @@ import argparse
 import time
 
 import numpy as np
-from common import library_data, quiet, rel_err
+from common import quiet
 
 import symsindy as ss
 from symsindy.polynomials import Monomials
 from symsindy.promote import SymmetryPromotingSR3
 
-PAPER = {(5, 1): 13.5, (5, 2): 17.5, (5, 3): 20.5, (10, 1): 32, (10, 2): 50, (10, 3): 52.5}
+PAPER = {
+    (5, 1): 13.5,
+    (5, 2): 17.5,
+    (5, 3): 20.5,
+    (10, 1): 32,
+    (10, 2): 50,
+    (10, 3): 52.5,
+}
 
 
 def _linear_system(n, seed):
@@ -34,7 +41,9 @@ def _linear_system(n, seed):
     coef = np.zeros((n, len(basis)))
     coef[:, 1 : n + 1] = rng.normal(size=(n, n)) * 0.5 - 1.5 * np.eye(n)
     cubic = basis.degrees == 3
-    coef[:, cubic] = rng.normal(size=(n, cubic.sum())) * (rng.random((n, cubic.sum())) < 0.1)
+    coef[:, cubic] = rng.normal(size=(n, cubic.sum())) * (
+        rng.random((n, cubic.sum())) < 0.1
+    )
     return basis, coef
 
 
@@ -48,16 +57,20 @@ def solver_speed(n, with_cvxpy, quick):
     start = time.perf_counter()
     fast = SymmetryPromotingSR3(**kw, tol=1e-8, max_iter=20_000).fit(theta, y)
     t_fast = time.perf_counter() - start
-    line = (f"{n} states, degree 3, gl({n}) ({true.size} coefficients, {n * n} "
-            f"generators): ADMM {t_fast:.2f} s ({fast.n_iter_} iterations)")
+    line = (
+        f"{n} states, degree 3, gl({n}) ({true.size} coefficients, {n * n} "
+        f"generators): ADMM {t_fast:.2f} s ({fast.n_iter_} iterations)"
+    )
     if with_cvxpy:
         start = time.perf_counter()
         ref = SymmetryPromotingSR3(**kw, solver="cvxpy").fit(theta, y)
         t_ref = time.perf_counter() - start
         gap = abs(fast.objective_ - ref.objective_) / abs(ref.objective_)
-        line += (f", cvxpy {t_ref:.2f} s; speed-up {t_ref / t_fast:.0f}x, relative "
-                 f"objective gap {gap:.1e}, max coefficient gap "
-                 f"{np.abs(fast.coef_ - ref.coef_).max():.1e}")
+        line += (
+            f", cvxpy {t_ref:.2f} s; speed-up {t_ref / t_fast:.0f}x, relative "
+            f"objective gap {gap:.1e}, max coefficient gap "
+            f"{np.abs(fast.coef_ - ref.coef_).max():.1e}"
+        )
     print(line)
 
 
@@ -75,8 +88,14 @@ def _instance(m, r, seed):
 
 def _succeeds(lib, pool, values, true, n_samples, solver, m):
     opt = SymmetryPromotingSR3(
-        ss.LieAlgebra.translations(m), mode="interpolate", output="invariant",
-        library=lib, reweight=0, solver=solver, tol=1e-9, max_iter=20_000,
+        ss.LieAlgebra.translations(m),
+        mode="interpolate",
+        output="invariant",
+        library=lib,
+        reweight=0,
+        solver=solver,
+        tol=1e-9,
+        max_iter=20_000,
     )
     with quiet():
         opt.fit(lib.evaluate(pool[:n_samples]), values[:n_samples])
@@ -111,10 +130,12 @@ def recovery(quick):
         t0 = time.perf_counter()
         _succeeds(lib, pool, values, true, n, "cvxpy", m)
         t_cvx = time.perf_counter() - t0
-        print(f"m={m:2d} r={r}: median samples {np.median(counts):5.1f} "
-              f"(paper {PAPER[(m, r)]}), counts {counts}; one solve ADMM "
-              f"{t_admm * 1e3:.0f} ms vs cvxpy {t_cvx * 1e3:.0f} ms; "
-              f"{per:.1f} s per binary search")
+        print(
+            f"m={m:2d} r={r}: median samples {np.median(counts):5.1f} "
+            f"(paper {PAPER[(m, r)]}), counts {counts}; one solve ADMM "
+            f"{t_admm * 1e3:.0f} ms vs cvxpy {t_cvx * 1e3:.0f} ms; "
+            f"{per:.1f} s per binary search"
+        )
 
 
 def main():

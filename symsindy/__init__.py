@@ -23,6 +23,13 @@ from .lie_derivative import (
 from .optimizers import EquivariantSR3, EquivariantSTLSQ, constrained_sr3
 from .polynomials import Monomials, monomial_exponents, substitution_matrix
 from .promote import PromotionPath, SymmetryPromotingSR3, promotion_path
+from .regressor import (
+    SymmetricPipeline,
+    SymmetricSINDyRegressor,
+    make_symmetric_pipeline,
+    stack_trajectories,
+    trajectory_cv,
+)
 
 __version__ = "0.1.0"
 
@@ -33,6 +40,11 @@ __all__ = [
     "EquivariantSR3",
     "EquivariantSTLSQ",
     "PromotionPath",
+    "SymmetricPipeline",
+    "SymmetricSINDyRegressor",
+    "make_symmetric_pipeline",
+    "stack_trajectories",
+    "trajectory_cv",
     "SymmetryPromotingSR3",
     "promotion_path",
     "constrained_sr3",

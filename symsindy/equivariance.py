@@ -31,7 +31,12 @@ from .group import SymmetryGroup
 from .lie_derivative import discrete_constraint, lie_derivative_stack, resolve_basis
 from .polynomials import Monomials
 
-__all__ = ["EquivariantBasis", "equivariant_basis", "symmetry_constraints"]
+__all__ = [
+    "EquivariantBasis",
+    "basis_from_constraints",
+    "equivariant_basis",
+    "symmetry_constraints",
+]
 
 _ZERO = 1e-12
 
@@ -90,6 +95,14 @@ class EquivariantBasis:
     pivots: np.ndarray
     library: Monomials
     n_targets: int
+    constraints: sparse.csr_matrix | None = None
+
+    def residual(self, coef: np.ndarray) -> float:
+        """``||K vec(coef)|| / ||coef||``: 0 (up to rounding) for symmetric models."""
+        norm = np.linalg.norm(coef)
+        if self.constraints is None or norm == 0:
+            return 0.0
+        return float(np.linalg.norm(self.constraints @ np.ravel(coef)) / norm)
 
     @property
     def n_terms(self) -> int:
@@ -206,7 +219,7 @@ def equivariant_basis(
         _CACHE.move_to_end(key)
         return _CACHE[key]
     K = symmetry_constraints(basis, group, output, n_targets)
-    result = _basis_from_constraints(K, basis)
+    result = basis_from_constraints(K, basis)
     _CACHE[key] = result
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -233,9 +246,22 @@ def _cache_key(basis, group, output, n_targets):
     )
 
 
-def _basis_from_constraints(K: sparse.csr_matrix, basis: Monomials) -> EquivariantBasis:
+def basis_from_constraints(K, basis: Monomials) -> EquivariantBasis:
+    """The interpretable nullspace basis of any stacked constraint matrix ``K``.
+
+    ``K`` acts on ``vec(C)`` (target-major) for coefficients over ``basis``; use
+    this for constraints built by hand (e.g. symmetries transported through a
+    change of coordinates).
+    """
+    K = sparse.csr_matrix(K)
     n_vars = K.shape[1]
+    if n_vars % len(basis):
+        raise ValueError(
+            f"constraints have {n_vars} columns, not a multiple of the "
+            f"{len(basis)} library features"
+        )
     t = n_vars // len(basis)
+    K_rows = K
     K = K.tocsc()
     constrained = np.diff(K.indptr) > 0
     pattern = (abs(K) > 0).astype(np.int8)
@@ -282,4 +308,4 @@ def _basis_from_constraints(K: sparse.csr_matrix, basis: Monomials) -> Equivaria
         [np.full(cols[k][0].size, j) for j, k in enumerate(order_cols)]
     )
     Q = sparse.csc_matrix((vals_all, (rows_all, col_ids)), shape=(n_vars, len(cols)))
-    return EquivariantBasis(Q, np.asarray(pivots)[order_cols], basis, t)
+    return EquivariantBasis(Q, np.asarray(pivots)[order_cols], basis, t, K_rows)

@@ -135,8 +135,17 @@ class SymmetricOptimizer(BaseOptimizer):
 
     # ------------------------------------------------------------- fitting
     def _resolve(self, n_features: int, n_targets: int, theta):
-        from ..equivariance import equivariant_basis
+        from ..equivariance import EquivariantBasis, equivariant_basis
 
+        if isinstance(self.symmetry, EquivariantBasis):
+            basis = self.symmetry
+            expected = (basis.n_targets, len(basis.library))
+            if (n_targets, n_features) != expected:
+                raise ValueError(
+                    f"the symmetric basis is for {expected[0]} targets and "
+                    f"{expected[1]} features, got {n_targets} and {n_features}"
+                )
+            return None, basis
         group = SymmetryGroup.coerce(self.symmetry)
         if self.output == "vector" and n_targets != group.n:
             raise ValueError(
@@ -210,14 +219,8 @@ class SymmetricOptimizer(BaseOptimizer):
     # ------------------------------------------------------------ reporting
     def equivariance_residual(self) -> float:
         """``||K vec(coef_)|| / ||coef_||``: 0 up to rounding for every fit."""
-        from ..equivariance import symmetry_constraints
-
         check_is_fitted(self, "coef_")
-        K = symmetry_constraints(
-            self.basis_.library, self.symmetry_, self.output, self.basis_.n_targets
-        )
-        norm = np.linalg.norm(self.coef_)
-        return float(np.linalg.norm(K @ self.coef_.ravel()) / norm) if norm else 0.0
+        return self.basis_.residual(self.coef_)
 
     def symmetric_terms(self, feature_names=None, target_names=None) -> list[str]:
         """The active symmetric terms with their fitted coefficients."""

@@ -22,9 +22,11 @@ class EquivariantSTLSQ(SymmetricOptimizer):
 
     Parameters
     ----------
-    symmetry : SymmetryGroup, LieAlgebra, or generator matrices
+    symmetry : SymmetryGroup, LieAlgebra, generator matrices, or EquivariantBasis
         The group to enforce, e.g. the result of
-        :func:`symsindy.discover_symmetries`.
+        :func:`symsindy.discover_symmetries`, or a precomputed symmetric basis
+        (for constraints built by hand, see
+        :func:`symsindy.equivariance.basis_from_constraints`).
     threshold : float, default 0.1
         Terms whose (leading) coefficient is smaller in magnitude are removed.
     alpha : float, default 0.05

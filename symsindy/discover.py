@@ -27,6 +27,7 @@ from fractions import Fraction
 from itertools import permutations, product
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy.linalg import qr
 from sklearn.base import clone
 from tqdm.auto import tqdm
@@ -258,6 +259,7 @@ def discover_symmetries(
     t=None,
     snap: bool = True,
     n_bootstrap: int = 0,
+    n_jobs: int | None = None,
     random_state: int | None = 0,
     degree: int = 3,
     threshold: float = 0.05,
@@ -305,6 +307,9 @@ def discover_symmetries(
         Refit the model on this many bootstrap resamples of the training data
         (requires a ``ps.SINDy`` model with ``x`` and ``t``, or data mode) and
         record each replicate's spectrum in ``report``.
+    n_jobs : int, optional
+        Bootstrap refits run in parallel through joblib (any joblib backend,
+        e.g. Dask's ``parallel_backend("dask")``).
     random_state : int, optional
         Seed for the bootstrap.
     degree, threshold : used in data mode only.
@@ -403,6 +408,7 @@ def discover_symmetries(
             samples,
             inner_product,
             progress,
+            n_jobs,
         )
     if closure > 1e-6 and algebra.dim > 1:
         warnings.warn(
@@ -487,7 +493,17 @@ def _check_trajectories(trajectories):
 
 
 def _bootstrap(
-    sindy, x, t, n_boot, seed, ortho, output, samples, inner_product, progress
+    sindy,
+    x,
+    t,
+    n_boot,
+    seed,
+    ortho,
+    output,
+    samples,
+    inner_product,
+    progress,
+    n_jobs=None,
 ):
     """Spectra of models refitted on resampled (library row, derivative) pairs."""
     if sindy is None or x is None or t is None:
@@ -506,15 +522,33 @@ def _bootstrap(
     theta, xdot = theta[keep], xdot[keep]
     basis = resolve_basis(sindy.feature_library)
     rng = np.random.default_rng(seed)
-    spectra = []
-    reps = range(n_boot)
+    resamples = [rng.integers(0, theta.shape[0], theta.shape[0]) for _ in range(n_boot)]
     if progress:
-        reps = tqdm(reps, desc="bootstrap")
-    for _ in reps:
-        idx = rng.integers(0, theta.shape[0], theta.shape[0])
-        opt = clone(sindy.optimizer).fit(theta[idx], xdot[idx])
-        s, _, norm = _spectrum(
-            np.asarray(opt.coef_), basis, ortho, output, samples, inner_product
+        resamples = tqdm(resamples, desc="bootstrap")
+    job = delayed(_bootstrap_replicate)
+    spectra = Parallel(n_jobs=n_jobs)(
+        job(
+            sindy.optimizer,
+            theta[idx],
+            xdot[idx],
+            basis,
+            ortho,
+            output,
+            samples,
+            inner_product,
         )
-        spectra.append(_relative(s, norm))
+        for idx in resamples
+    )
     return np.array(spectra)
+
+
+def _bootstrap_replicate(
+    template, theta, xdot, basis, ortho, output, samples, inner_product
+):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        opt = clone(template).fit(theta, xdot)
+    s, _, norm = _spectrum(
+        np.asarray(opt.coef_), basis, ortho, output, samples, inner_product
+    )
+    return _relative(s, norm)

@@ -637,8 +637,9 @@ def promotion_path(
     sym_weights=None,
     tol: float | None = None,
     progress: bool = True,
+    n_jobs: int | None = None,
 ) -> PromotionPath:
-    """Fit along ``sym_weights`` from large to small with warm starts.
+    """Fit along ``sym_weights`` from large to small.
 
     Parameters
     ----------
@@ -651,28 +652,42 @@ def promotion_path(
         Threshold on relative singular values defining ``dims``.
     progress : bool
         tqdm progress bar.
+    n_jobs : int, optional
+        ``None`` or 1: one process with warm starts (each fit starts from the
+        previous solution). Otherwise the fits run in parallel through joblib
+        (any joblib backend, e.g. Dask's), each from a cold start.
     """
-    from sklearn.base import clone
+    from joblib import Parallel, delayed
 
     from .discover import DEFAULT_TOL
 
     tol = DEFAULT_TOL if tol is None else tol
+    default = np.logspace(0, -6, 20)
     weights = np.sort(
-        np.asarray(
-            np.logspace(0, -6, 20) if sym_weights is None else sym_weights, dtype=float
-        )
+        np.asarray(default if sym_weights is None else sym_weights, dtype=float)
     )[::-1]
-    coefs, svs = [], []
-    guess = None
-    for lam in tqdm(weights, desc="sym_weight path", disable=not progress):
-        opt = clone(optimizer).set_params(
-            sym_weight=lam, snap=False, initial_guess=guess
+    bar = tqdm(weights, desc="sym_weight path", disable=not progress)
+    if n_jobs in (None, 1):
+        fits, guess = [], None
+        for lam in bar:
+            fits.append(_path_fit(optimizer, lam, guess, x, y))
+            guess = fits[-1][0]
+    else:
+        fits = Parallel(n_jobs=n_jobs)(
+            delayed(_path_fit)(optimizer, lam, None, x, y) for lam in bar
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            opt.fit(x, y)
-        coefs.append(opt.coef_)
-        svs.append(opt.relative_singular_values())
-        guess = opt.coef_
-    svs = np.array(svs)
-    return PromotionPath(weights, np.array(coefs), svs, (svs <= tol).sum(axis=1), tol)
+    coefs = np.array([c for c, _ in fits])
+    svs = np.array([s for _, s in fits])
+    return PromotionPath(weights, coefs, svs, (svs <= tol).sum(axis=1), tol)
+
+
+def _path_fit(template, sym_weight, guess, x, y):
+    from sklearn.base import clone
+
+    opt = clone(template).set_params(
+        sym_weight=sym_weight, snap=False, initial_guess=guess
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        opt.fit(x, y)
+    return opt.coef_, opt.relative_singular_values()

@@ -274,3 +274,16 @@ def test_describe_names_sl_and_partial_rotations():
     assert describe_algebra(g) == ["rotation in the (x1, x3) plane"]
     group = SymmetryGroup(n=2)
     assert str(group) == "no continuous symmetry"
+
+
+def test_parallel_bootstrap_reproduces_serial():
+    sys = datasets.get_system("hopf")
+    t = np.arange(0, 4, 0.01)
+    xs = datasets.simulate(sys, 4, t, noise=0.01, seed=5)
+    kw = dict(t=t[1] - t[0], threshold=0.1, n_bootstrap=4, discrete=None)
+    serial = discover_symmetries(xs, **kw)
+    parallel = discover_symmetries(xs, n_jobs=2, **kw)
+    np.testing.assert_allclose(
+        parallel.report.bootstrap_relative_singular_values,
+        serial.report.bootstrap_relative_singular_values,
+    )

@@ -203,3 +203,17 @@ def test_works_inside_sindy_with_print(capsys):
     model.print()
     assert "x0^3" in capsys.readouterr().out
     assert monomial_exponents(2, 3).shape[0] == model.coefficients().shape[1]
+
+
+def test_parallel_path_matches_serial_cold_starts(hopf3):
+    theta, xdot, _ = hopf3
+    template = SymmetryPromotingSR3(
+        LieAlgebra.gl(2), threshold=0.05, reweight=0, tol=1e-9, max_iter=20_000
+    )
+    weights = [1e-1, 1e-3]
+    serial = promotion_path(template, theta[::4], xdot[::4], weights, progress=False)
+    parallel = promotion_path(
+        template, theta[::4], xdot[::4], weights, progress=False, n_jobs=2
+    )
+    np.testing.assert_allclose(parallel.coefs, serial.coefs, atol=1e-5)
+    np.testing.assert_array_equal(parallel.dims, serial.dims)

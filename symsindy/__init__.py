@@ -5,7 +5,7 @@ and promote symmetry with a convex penalty, all through exact Lie-derivative
 operators on polynomial libraries.
 """
 
-from . import datasets
+from . import datasets, plotting
 from .algebra import LieAlgebra
 from .discover import discover_symmetries
 from .equivariance import EquivariantBasis, equivariant_basis, symmetry_constraints
@@ -52,6 +52,7 @@ __all__ = [
     "symmetry_constraints",
     "SymmetryGroup",
     "datasets",
+    "plotting",
     "discover_symmetries",
     "LieAlgebra",
     "LiePolynomialLibrary",

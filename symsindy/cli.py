@@ -244,7 +244,10 @@ def cmd_fit(args) -> int:
         from .promote import SymmetryPromotingSR3
 
         optimizer = SymmetryPromotingSR3(
-            candidates=_candidate_algebra(args.promote, n), threshold=args.threshold
+            candidates=_candidate_algebra(args.promote, n),
+            threshold=args.threshold,
+            sym_weight=args.sym_weight,
+            snap=True,
         )
     else:
         optimizer = ps.STLSQ(threshold=args.threshold)
@@ -343,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--promote",
         metavar="ALGEBRA",
         help="candidate algebra to promote: gl | sl | so | affine | diagonal",
+    )
+    fit.add_argument(
+        "--sym-weight",
+        type=float,
+        default=1e-3,
+        help="nuclear-norm weight for --promote (default 1e-3)",
     )
     fit.add_argument("--out", help="write the fitted model as JSON")
     fit.add_argument("--json", action="store_true", help="machine-readable output")

@@ -101,6 +101,10 @@ def describe_generator(A: np.ndarray, names: list[str] | None = None) -> str:
         if len(support) == 2:
             i, j = support
             return f"rotation in the ({names[i]}, {names[j]}) plane"
+        planes = _rotation_planes(A, support)
+        if planes:
+            listed = ", ".join(f"({names[i]}, {names[j]})" for i, j in planes)
+            return f"simultaneous rotation in the {listed} planes"
         return f"rotation acting on {_coord_list(support, names)}"
     sym = 0.5 * (A + A.T)
     if np.allclose(sym, sym[0, 0] * np.eye(n), atol=_TOL):
@@ -108,6 +112,22 @@ def describe_generator(A: np.ndarray, names: list[str] | None = None) -> str:
     return "linear map " + np.array2string(A, precision=3, suppress_small=True).replace(
         "\n", ""
     )
+
+
+def _rotation_planes(A: np.ndarray, support: list[int]):
+    """Coordinate pairs if ``A`` rotates disjoint planes at one common speed."""
+    planes, used = [], set()
+    for i in support:
+        if i in used:
+            continue
+        partners = [j for j in support if j != i and abs(A[j, i]) > _TOL]
+        if len(partners) != 1 or partners[0] in used:
+            return None
+        j = partners[0]
+        planes.append((i, j))
+        used.update((i, j))
+    speeds = [abs(A[j, i]) for i, j in planes]
+    return planes if np.allclose(speeds, speeds[0]) else None
 
 
 def describe_algebra(algebra: LieAlgebra, names: list[str] | None = None) -> list[str]:

@@ -63,6 +63,13 @@ def test_fit_json_output_and_discover_from_model(hopf_files, tmp_path, capsys):
     assert group["dim"] == 1 and group["description"][0].startswith("rotation")
 
 
+def test_fit_with_promotion_snaps_to_the_rotation(hopf_files, capsys):
+    _, npz, _ = hopf_files
+    assert main(["fit", str(npz), "--promote", "gl", "--threshold", "0.05"]) == 0
+    out = capsys.readouterr().out
+    assert "Lie algebra of dimension 1" in out and "rotation" in out
+
+
 def test_discover_on_data_prints_summary(hopf_files, capsys):
     _, _, csv = hopf_files
     assert main(["discover", str(csv)]) == 0

@@ -21,7 +21,7 @@ import numpy as np
 from common import quiet
 
 import symsindy as ss
-from symsindy.polynomials import Monomials
+from symsindy.polynomials import Monomials, n_monomials
 from symsindy.promote import SymmetryPromotingSR3
 
 PAPER = {
@@ -75,15 +75,11 @@ def solver_speed(n, with_cvxpy, quick):
 
 
 def _instance(m, r, seed):
-    rng = np.random.default_rng(seed)
-    U = np.linalg.qr(rng.normal(size=(m, r)))[0].T
-    p = Monomials(r, 2)
-    pc = rng.uniform(0, 1, size=len(p))
-    lib = Monomials(m, 2)
-    X = rng.uniform(-1, 1, size=(400, m))
-    true = np.linalg.lstsq(lib.evaluate(X), p.evaluate(X @ U.T) @ pc, rcond=None)[0]
-    pool = rng.uniform(-1, 1, size=(len(lib) + 10, m))
-    return lib, pool, p.evaluate(pool @ U.T) @ pc, true
+    """Library, a pool of samples (prefixes are the candidate sets), truth."""
+    lib, pool, values, true = ss.datasets.ridge_function(
+        m, r, n_monomials(m, 2) + 10, seed
+    )
+    return lib, pool, values, true
 
 
 def _succeeds(lib, pool, values, true, n_samples, solver, m):

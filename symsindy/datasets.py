@@ -28,7 +28,15 @@ from .algebra import LieAlgebra
 from .group import SymmetryGroup
 from .polynomials import Monomials
 
-__all__ = ["System", "get_system", "simulate", "load", "SYSTEMS", "available"]
+__all__ = [
+    "System",
+    "get_system",
+    "simulate",
+    "load",
+    "ridge_function",
+    "SYSTEMS",
+    "available",
+]
 
 Terms = list[dict[tuple[int, ...], float]]
 
@@ -334,3 +342,36 @@ def load(name: str) -> dict:
             if key not in ("t", "x"):
                 out[key] = data[key]
     return out
+
+
+def ridge_function(m: int, r: int, n_samples: int, seed: int | None = 0):
+    """A scalar function ``f(x) = p(U x)`` that depends on an r-dim subspace.
+
+    ``U`` (r x m) has orthonormal rows spanning a random subspace; ``p`` is a
+    quadratic in r variables with every monomial and coefficients uniform in
+    [0, 1). This is the subspace-recovery test problem of Otto et al. (2025):
+    ``f`` is invariant under the translations orthogonal to the subspace.
+
+    Returns
+    -------
+    library : Monomials
+        All monomials of degree <= 2 in m variables.
+    x : array (n_samples, m)
+        Samples uniform in [-1, 1]^m.
+    y : array (n_samples,)
+        ``f(x)`` without noise.
+    coefficients : array (len(library),)
+        The true coefficients of ``f`` in ``library``.
+    """
+    rng = np.random.default_rng(seed)
+    U = np.linalg.qr(rng.normal(size=(m, r)))[0].T
+    p = Monomials(r, 2)
+    pc = rng.uniform(0, 1, size=len(p))
+    library = Monomials(m, 2)
+    # Exact: f is a quadratic, so least squares on enough generic points is exact.
+    fit_x = rng.uniform(-1, 1, size=(4 * len(library), m))
+    true = np.linalg.lstsq(
+        library.evaluate(fit_x), p.evaluate(fit_x @ U.T) @ pc, rcond=None
+    )[0]
+    x = rng.uniform(-1, 1, size=(n_samples, m))
+    return library, x, p.evaluate(x @ U.T) @ pc, true

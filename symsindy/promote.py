@@ -26,7 +26,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from pysindy.optimizers import BaseOptimizer
 from scipy import sparse
 from scipy.linalg import cho_factor, cho_solve, lu_factor, lu_solve
 from sklearn.exceptions import ConvergenceWarning
@@ -36,7 +35,7 @@ from tqdm.auto import tqdm
 from .algebra import LieAlgebra
 from .inner_product import function_weight
 from .lie_derivative import lie_derivative_stack, resolve_basis
-from .optimizers.base import infer_basis, validate_xy
+from .optimizers.base import DirectFitOptimizer, infer_basis, validate_xy
 
 __all__ = ["SymmetryPromotingSR3", "promotion_path", "PromotionPath"]
 
@@ -250,7 +249,7 @@ def _cvxpy(
 
 
 # --------------------------------------------------------------- optimizer
-class SymmetryPromotingSR3(BaseOptimizer):
+class SymmetryPromotingSR3(DirectFitOptimizer):
     """Sparse regression that keeps every candidate symmetry the data allow.
 
     Parameters
@@ -367,13 +366,6 @@ class SymmetryPromotingSR3(BaseOptimizer):
         self.tol = tol
         self.rho = rho
         self.verbose = verbose
-
-    def set_params(self, **params):
-        super(BaseOptimizer, self).set_params(**params)
-        return self
-
-    def _reduce(self, *args, **kwargs):  # pragma: no cover - fit is overridden
-        raise NotImplementedError
 
     # ---------------------------------------------------------- validation
     def _check_params(self):

@@ -4,6 +4,8 @@ import numpy as np
 import pysindy as ps
 import pytest
 from helpers import complex_step_jacobian, eval_poly
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.linalg import expm, null_space
 
 from symsindy import (
@@ -230,3 +232,22 @@ def test_bad_output_actions_get_clear_errors():
         discrete_constraint(Monomials(2, 2), np.zeros((2, 2)))
     with pytest.raises(ValueError, match="shape"):
         lie_derivative(Monomials(2, 2), A)(np.ones((2, 5)))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    n=st.integers(1, 4),
+    degree=st.integers(1, 3),
+    bias=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_property_bracket_identity_for_random_libraries(n, degree, bias, seed):
+    """For every library shape: L_[A,B] = -[L_A, L_B] on vector fields."""
+    rng = np.random.default_rng(seed)
+    A, B = rng.normal(size=(2, n, n))
+    basis = Monomials(n, degree, 0 if bias else 1)
+    LA, LB, LAB = (
+        lie_derivative(basis, M).matrix.toarray() for M in (A, B, A @ B - B @ A)
+    )
+    scale = max(1.0, np.abs(LA).max() * np.abs(LB).max())
+    assert np.abs(LAB + (LA @ LB - LB @ LA)).max() <= 1e-10 * scale

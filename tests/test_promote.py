@@ -103,23 +103,11 @@ def test_snap_refit_is_exactly_symmetric_and_debiased(hopf3):
     assert sv < 1e-10
 
 
-def _subspace_instance(m, r, n_samples, seed):
-    """f(x) = p(U x): U orthonormal rows (r x m), p quadratic, coefficients U[0,1)."""
-    rng = np.random.default_rng(seed)
-    U = np.linalg.qr(rng.normal(size=(m, r)))[0].T
-    p = Monomials(r, 2)
-    pc = rng.uniform(0, 1, size=len(p))
-    lib = Monomials(m, 2)
-    X = rng.uniform(-1, 1, size=(200, m))
-    true = np.linalg.lstsq(lib.evaluate(X), p.evaluate(X @ U.T) @ pc, rcond=None)[0]
-    Xs = rng.uniform(-1, 1, size=(n_samples, m))
-    return lib.evaluate(Xs), p.evaluate(Xs @ U.T) @ pc, true
-
-
 @pytest.mark.parametrize("solver", ["admm", "cvxpy"])
 def test_interpolation_recovers_a_ridge_function_from_few_samples(solver):
     """m = 5, r = 1: 14 samples for 21 unknowns suffice (paper's median 13.5)."""
-    theta, y, true = _subspace_instance(5, 1, 14, seed=0)
+    lib, x, y, true = datasets.ridge_function(5, 1, 14, seed=0)
+    theta = lib.evaluate(x)
     opt = SymmetryPromotingSR3(
         LieAlgebra.translations(5),
         mode="interpolate",

@@ -16,7 +16,13 @@ from ..group import SymmetryGroup
 from ..lie_derivative import resolve_basis
 from ..polynomials import Monomials, n_monomials
 
-__all__ = ["infer_basis", "SymmetricOptimizer", "check_finite", "validate_xy"]
+__all__ = [
+    "DirectFitOptimizer",
+    "SymmetricOptimizer",
+    "check_finite",
+    "infer_basis",
+    "validate_xy",
+]
 
 
 def check_finite(name: str, arr) -> np.ndarray:
@@ -92,7 +98,22 @@ def _verify_library(basis: Monomials, theta: np.ndarray) -> None:
         )
 
 
-class SymmetricOptimizer(BaseOptimizer):
+class DirectFitOptimizer(BaseOptimizer):
+    """A pysindy optimizer that implements ``fit`` itself.
+
+    ``set_params`` returns ``self`` as scikit-learn requires (pysindy's returns
+    None, which breaks ``GridSearchCV``).
+    """
+
+    def set_params(self, **params):
+        super(BaseOptimizer, self).set_params(**params)
+        return self
+
+    def _reduce(self, *args, **kwargs):  # pragma: no cover - fit is overridden
+        raise NotImplementedError(f"{type(self).__name__} implements fit directly")
+
+
+class SymmetricOptimizer(DirectFitOptimizer):
     """Base class: validation, library inference and the symmetric subspace.
 
     Subclasses implement :meth:`_solve`, which works on the reduced normal
@@ -124,14 +145,6 @@ class SymmetricOptimizer(BaseOptimizer):
         self.symmetry = symmetry
         self.library = library
         self.output = output
-
-    # sklearn: set_params must return self (pysindy's returns None).
-    def set_params(self, **params):
-        super(BaseOptimizer, self).set_params(**params)
-        return self
-
-    def _reduce(self, *args, **kwargs):  # pragma: no cover - fit is overridden
-        raise NotImplementedError("symmetric optimizers implement fit directly")
 
     # ------------------------------------------------------------- fitting
     def _resolve(self, n_features: int, n_targets: int, theta):

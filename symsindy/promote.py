@@ -145,7 +145,8 @@ def _admm(
     """
     idx = np.nonzero(active)[0]
     L = prob.L[:, idx].tocsr()  # sparse: matvecs cost O(nnz), not O(rows * cols)
-    LtL = (L.T @ L).toarray()
+    Lt = L.T.tocsr()  # transposed once, not in every iteration
+    LtL = (Lt @ L).toarray()
     P, q = prob.P[np.ix_(idx, idx)], prob.q[idx]
     n = idx.size
     use_l1 = l1_weight > 0 and not interpolate
@@ -174,17 +175,17 @@ def _admm(
     k = 0
     for k in range(1, max_iter + 1):
         if interpolate:
-            rhs = np.concatenate([rho * L.T @ (z - u) + 1e-6 * rho * w, b_eq])
+            rhs = np.concatenate([rho * (Lt @ (z - u)) + 1e-6 * rho * w, b_eq])
             w = lu_solve(fac, rhs)[:n]
         else:
-            rhs = q + rho * L.T @ (z - u) + (rho * (v - yv) if use_l1 else 0.0)
+            rhs = q + rho * (Lt @ (z - u)) + (rho * (v - yv) if use_l1 else 0.0)
             w = cho_solve(fac, rhs)
         Lw = L @ w
         z_old, v_old = z, v
         z = prob.as_vector(_svt(prob.as_matrix(Lw + u), sym_weight / rho, sv_weights))
         u = u + Lw - z
         r2 = np.sum((Lw - z) ** 2)
-        dual = L.T @ (z - z_old)
+        dual = Lt @ (z - z_old)
         if use_l1:
             v = _soft(w + yv, l1_weight / rho)
             yv = yv + w - v
@@ -194,7 +195,7 @@ def _admm(
         eps_pri = np.sqrt(z.size) * eps_abs + eps_rel * max(
             np.linalg.norm(Lw), np.linalg.norm(z)
         )
-        eps_dual = np.sqrt(n) * eps_abs + eps_rel * rho * np.linalg.norm(L.T @ u)
+        eps_dual = np.sqrt(n) * eps_abs + eps_rel * rho * np.linalg.norm(Lt @ u)
         if r_norm <= eps_pri and s_norm <= eps_dual:
             converged = True
             break

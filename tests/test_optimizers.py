@@ -230,3 +230,17 @@ def test_nan_in_trajectories_is_an_error_not_silently_dropped():
     )
     with pytest.raises(ValueError, match="NaN"):
         model.fit(xs, t=t)
+
+
+def test_integer_sample_weights_equal_repeating_samples():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2))
+    theta = np.asarray(LiePolynomialLibrary(degree=3).fit_transform(x))
+    y = datasets.get_system("hopf").rhs(x) + 0.05 * rng.normal(size=(60, 2))
+    weights = rng.integers(1, 4, size=60)
+    opt = EquivariantSTLSQ(LieAlgebra.so(2), threshold=0.05)
+    weighted = clone(opt).fit(theta, y, sample_weight=weights).coef_
+    repeated = (
+        clone(opt).fit(np.repeat(theta, weights, 0), np.repeat(y, weights, 0)).coef_
+    )
+    np.testing.assert_allclose(weighted, repeated, atol=1e-10)

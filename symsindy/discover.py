@@ -215,21 +215,69 @@ def candidate_discrete_elements(n: int, limit: int = MAX_SIGNED_PERMUTATIONS) ->
 
 def _discrete_residuals(coef, basis, candidates, output, samples, inner_product):
     """Relative residual ``||F(R x) - S F(x)|| / ||F||`` of every candidate."""
+    if output not in ("vector", "invariant"):
+        raise ValueError("discrete search supports output 'vector' or 'invariant'")
     R_in = function_weight(basis, samples, inner_product)
     norm = np.linalg.norm(apply_weight(coef, R_in))
-    results = []
-    for R in candidates:
-        P = substitution_matrix(basis, R)
+    signed = _signed_permutations(candidates)
+    if signed is not None:
+        values = _signed_permutation_residuals(coef, basis, *signed, output, R_in)
+    else:
+        values = []
+        for R in candidates:
+            S = R if output == "vector" else np.eye(coef.shape[0])
+            residual = coef @ substitution_matrix(basis, R) - S @ coef
+            values.append(np.linalg.norm(apply_weight(residual, R_in)))
+    rel = np.asarray(values) / norm if norm > 0 else np.zeros(len(values))
+    return list(zip(candidates, rel.tolist(), strict=True))
+
+
+def _signed_permutations(candidates):
+    """``(perms, signs)`` arrays if every candidate is a signed permutation."""
+    if not candidates:
+        return None
+    mats = np.asarray(candidates, dtype=float)
+    nonzero = mats != 0
+    if not ((nonzero.sum(axis=2) == 1).all() and (nonzero.sum(axis=1) == 1).all()):
+        return None
+    perms = np.argmax(nonzero, axis=2)
+    signs = np.take_along_axis(mats, perms[:, :, None], axis=2)[:, :, 0]
+    return (perms, signs) if np.all(np.abs(signs) == 1) else None
+
+
+def _signed_permutation_residuals(coef, basis, perms, signs, output, R_in, batch=2000):
+    """Vectorised residual norms for signed permutations ``(R x)_j = s_j x_p(j)``.
+
+    ``P_R`` is then a signed permutation of the monomials, so ``C P_R`` is a
+    signed column shuffle of ``C``: thousands of candidates cost a few array
+    operations instead of one sparse product each.
+    """
+    exps = basis.exponents
+    t = coef.shape[0]
+    out = []
+    for start in range(0, len(perms), batch):
+        perm, sign = perms[start : start + batch], signs[start : start + batch]
+        k = len(perm)
+        moved = np.zeros((k,) + exps.shape, dtype=np.int64)
+        np.put_along_axis(
+            moved, np.broadcast_to(perm[:, None, :], moved.shape), exps[None], axis=2
+        )
+        cols = basis.index(moved.reshape(-1, exps.shape[1])).reshape(k, -1)
+        vals = np.prod(sign[:, None, :] ** exps[None], axis=2)
+        shuffled = np.zeros((k, t, exps.shape[0]))
+        np.put_along_axis(
+            shuffled,
+            np.broadcast_to(cols[:, None, :], shuffled.shape),
+            coef[None] * vals[:, None, :],
+            axis=2,
+        )
         if output == "vector":
-            S = R
-        elif output == "invariant":
-            S = np.eye(coef.shape[0])
+            acted = sign[:, :, None] * coef[perm]  # rows of R C
         else:
-            raise ValueError("discrete search supports output 'vector' or 'invariant'")
-        residual = coef @ P - S @ coef
-        value = np.linalg.norm(apply_weight(residual, R_in))
-        results.append((R, value / norm if norm > 0 else 0.0))
-    return results
+            acted = coef[None]
+        residual = apply_weight(shuffled - acted, R_in)
+        out.extend(np.linalg.norm(residual.reshape(k, -1), axis=1).tolist())
+    return out
 
 
 def _generating_set(elements: list[np.ndarray], n: int) -> list[np.ndarray]:

@@ -287,3 +287,20 @@ def test_parallel_bootstrap_reproduces_serial():
         parallel.report.bootstrap_relative_singular_values,
         serial.report.bootstrap_relative_singular_values,
     )
+
+
+def test_vectorised_signed_permutation_search_matches_general_substitution():
+    from symsindy.discover import _discrete_residuals, candidate_discrete_elements
+
+    rng = np.random.default_rng(3)
+    basis = Monomials(3, 3)
+    coef = rng.normal(size=(3, len(basis)))
+    x = rng.normal(size=(30, 3))
+    cands = candidate_discrete_elements(3)
+    fast = _discrete_residuals(coef, basis, cands, "vector", x, "data")
+    # A non-permutation candidate forces the general sparse path for all of them.
+    rotation = np.array([[0.6, -0.8, 0.0], [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]])
+    slow = _discrete_residuals(coef, basis, cands + [rotation], "vector", x, "data")
+    np.testing.assert_allclose(
+        [r for _, r in fast], [r for _, r in slow[:-1]], rtol=1e-12
+    )

@@ -205,3 +205,19 @@ def test_parallel_path_matches_serial_cold_starts(hopf3):
     )
     np.testing.assert_allclose(parallel.coefs, serial.coefs, atol=1e-5)
     np.testing.assert_array_equal(parallel.dims, serial.dims)
+
+
+@pytest.mark.parametrize("sym_weight", [1e-4, 1e-2])
+def test_data_inner_product_promotion_snaps_to_the_rotation(hopf3, sym_weight):
+    """Measuring Lie derivatives over the data (L2 at the training states)."""
+    theta, xdot, true = hopf3
+    opt = SymmetryPromotingSR3(
+        LieAlgebra.gl(2),
+        sym_weight=sym_weight,
+        threshold=0.05,
+        inner_product="data",
+        snap=True,
+    ).fit(theta, xdot)
+    assert opt.symmetry_.dim == 1 and opt.symmetry_.report.inner_product == "data"
+    assert "rotation" in str(opt.symmetry_)
+    assert np.linalg.norm(opt.coef_ - true) / np.linalg.norm(true) < 0.05

@@ -250,6 +250,15 @@ class SymmetricPipeline(Pipeline):
     """
 
     def fit(self, X, y=None, **params):
+        """Fit the preprocessing, then the final step with the symmetry carried.
+
+        Fit parameters are not routed (the transport needs the fitted steps
+        first); pass none.
+        """
+        if params:
+            raise TypeError(
+                f"SymmetricPipeline.fit takes no fit parameters, got {sorted(params)}"
+            )
         X = np.asarray(X, dtype=float)
         if len(self.steps) > 1:
             pre = Pipeline(self.steps[:-1])

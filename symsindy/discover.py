@@ -362,7 +362,7 @@ def discover_symmetries(
         Seed for the bootstrap.
     degree, threshold : used in data mode only.
     progress : bool, default False
-        Show tqdm progress bars for the discrete search and bootstrap.
+        Show a tqdm progress bar for the bootstrap.
 
     Returns
     -------
@@ -410,38 +410,19 @@ def discover_symmetries(
             f"candidate algebra acts on R^{candidates.n} but the model has {n} states"
         )
     ortho = candidates.orthonormalized()
-
-    s, vt, norm = _spectrum(coef, basis, ortho, output, samples, inner_product)
-    rel = _relative(s, norm)
-    null = rel <= tol
-    algebra = LieAlgebra(
-        np.einsum("kq,qim->kim", vt[null], ortho.coefficients), ortho.degree
-    )
-    snapped = False
-    if snap:
-
-        def passes(alg):
-            s_alg, _, norm_alg = _spectrum(
-                coef, basis, alg, output, samples, inner_product
-            )
-            return bool(np.all(_relative(s_alg, norm_alg) <= tol))
-
-        exact = _snap(algebra, passes)
-        if exact is not None:
-            algebra, snapped = exact, True
+    context = (coef, basis, output, samples, inner_product)
+    s, rel, algebra, snapped = _continuous_symmetries(context, ortho, tol, snap)
     consts, closure = algebra.structure_constants()
-
     discrete_found, residuals = [], []
     if discrete is not None:
         cands = candidate_discrete_elements(n) if _is_auto(discrete) else list(discrete)
         cands = [_check_discrete(R, n) for R in cands]
-        if progress:
-            cands = tqdm(cands, desc="discrete candidates")
         residuals = _discrete_residuals(
             coef, basis, cands, output, samples, inner_product
         )
-        holding = [R for R, r in residuals if r <= discrete_tol]
-        discrete_found = _generating_set(holding, n)
+        discrete_found = _generating_set(
+            [R for R, r in residuals if r <= discrete_tol], n
+        )
 
     boot = None
     if n_bootstrap:
@@ -480,6 +461,24 @@ def discover_symmetries(
     return SymmetryGroup(
         algebra, discrete_found, n=n, coordinate_names=names, report=report
     )
+
+
+def _continuous_symmetries(context, ortho: LieAlgebra, tol: float, snap: bool):
+    """Spectrum, relative spectrum, discovered algebra and whether it was snapped."""
+    coef, basis, output, samples, inner_product = context
+    s, vt, norm = _spectrum(coef, basis, ortho, output, samples, inner_product)
+    rel = _relative(s, norm)
+    coefficients = np.einsum("kq,qim->kim", vt[rel <= tol], ortho.coefficients)
+    algebra = LieAlgebra(coefficients, ortho.degree)
+    if not snap:
+        return s, rel, algebra, False
+
+    def passes(alg):
+        s_alg, _, norm_alg = _spectrum(coef, basis, alg, output, samples, inner_product)
+        return bool(np.all(_relative(s_alg, norm_alg) <= tol))
+
+    exact = _snap(algebra, passes)
+    return s, rel, (algebra if exact is None else exact), exact is not None
 
 
 def _is_auto(value) -> bool:

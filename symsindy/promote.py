@@ -459,23 +459,7 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
             w0 = np.asarray(self.initial_guess, dtype=float).ravel()
             if w0.size != n_coef:
                 raise ValueError(f"initial_guess must have {n_coef} entries")
-        active = np.ones(n_coef, dtype=bool)
-        history = []
-        for _ in range(_MAX_THRESHOLDING_ROUNDS if self.threshold > 0 else 1):
-            result = self._solve(prob, active, w0)
-            history.append(result.w.reshape(y.shape[1], -1))
-            if self.threshold <= 0:
-                break
-            new_active = active & (np.abs(result.w) >= self.threshold)
-            if np.array_equal(new_active, active):
-                break
-            active, w0 = new_active, result.w * new_active
-            if not active.any():
-                warnings.warn(
-                    "threshold removed every coefficient", UserWarning, stacklevel=2
-                )
-                result.w = np.zeros(n_coef)
-                break
+        result, history = self._threshold_loop(prob, w0, y.shape[1])
         w = result.w
         self.n_iter_ = result.n_iter
         self.primal_residual_ = result.primal_residual
@@ -486,7 +470,8 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
                 f"SymmetryPromotingSR3 ({self.solver}) stopped before convergence "
                 f"after {result.n_iter} iterations (primal residual "
                 f"{result.primal_residual:.1e}, "
-                f"dual residual {result.dual_residual:.1e}); raise max_iter or tol",
+                f"dual residual {result.dual_residual:.1e}); raise max_iter or "
+                "loosen tol",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -511,6 +496,29 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
             self._snap_refit(x, y, basis, cand)
             self.singular_values_ = prob.singular_values(self.coef_.ravel())
         return self
+
+    def _threshold_loop(self, prob, w0, n_targets):
+        """Solve, fix coefficients below ``threshold`` at zero, re-solve, ...
+
+        Stops when the support is stable (every active coefficient is at least
+        ``threshold``) or after ``_MAX_THRESHOLDING_ROUNDS`` solves.
+        """
+        n_coef = prob.P.shape[0]
+        active = np.ones(n_coef, dtype=bool)
+        history = []
+        rounds = _MAX_THRESHOLDING_ROUNDS if self.threshold > 0 else 1
+        for _ in range(rounds):
+            result = self._solve(prob, active, w0)
+            history.append(result.w.reshape(n_targets, -1))
+            new_active = active & (np.abs(result.w) >= self.threshold)
+            if np.array_equal(new_active, active):
+                break
+            if not new_active.any():
+                warnings.warn("threshold removed every coefficient", stacklevel=3)
+                result.w = np.zeros(n_coef)
+                break
+            active, w0 = new_active, result.w * new_active
+        return result, history
 
     def _solve(self, prob, active, w0):
         interpolate = self.mode == "interpolate"

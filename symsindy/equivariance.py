@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg import null_space
 from scipy.sparse.csgraph import connected_components
 
 from .group import SymmetryGroup
@@ -157,6 +156,17 @@ def _linear_combination(coefs, names, precision: int = 3) -> str:
     return text
 
 
+def _null_space(block: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
+    """Orthonormal nullspace basis (columns) of a small dense block.
+
+    The same computation as ``scipy.linalg.null_space``, called directly on
+    numpy's SVD: the blocks are tiny and numerous, so wrapper overhead dominated.
+    """
+    _, s, vt = np.linalg.svd(block, full_matrices=True)
+    rank = int(np.sum(s > rcond * s[0])) if s.size else 0
+    return vt[rank:].T
+
+
 def _pivoted_basis(N: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rewrite a nullspace basis ``N`` so that rows ``pivots`` form the identity.
 
@@ -287,7 +297,7 @@ def basis_from_constraints(K, basis: Monomials) -> EquivariantBasis:
         else:
             sub = Kp[:, a:b]
             block = sub[np.unique(sub.indices)].toarray()
-        N = null_space(block, rcond=1e-10)
+        N = _null_space(block)
         if N.shape[1] == 0:
             continue
         idx = order[idx_range]

@@ -33,7 +33,7 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from .algebra import LieAlgebra
-from .group import DiscoveryReport, SymmetryGroup
+from .group import DiscoveryReport, SymmetryGroup, generated_group, group_key
 from .inner_product import apply_weight, function_weight, resolve_inner_product
 from .lie_derivative import lie_derivative_stack, resolve_basis
 from .polynomials import Monomials, substitution_matrix
@@ -280,15 +280,25 @@ def _signed_permutation_residuals(coef, basis, perms, signs, output, R_in, batch
     return out
 
 
-def _generating_set(elements: list[np.ndarray], n: int) -> list[np.ndarray]:
-    """A small generating set of a finite matrix group (greedy)."""
+def _generators_beyond_continuous(algebra, holding, n) -> list[np.ndarray]:
+    """A small generating set of ``holding`` modulo the continuous group.
+
+    Elements already in ``exp(algebra)`` (e.g. rotations by 90 degrees of a
+    rotation-symmetric model) are implied by the continuous symmetry, so the
+    greedy choice starts from them and adds only what they do not generate.
+    """
+    if not holding:
+        return []
+    full = SymmetryGroup(algebra, holding, n=n)
+    elements, marked = full.elements(), full.in_identity_component()
+    base = [g for g, m in zip(elements, marked, strict=True) if m]
+    generated = {group_key(g) for g in base}
     gens: list[np.ndarray] = []
-    generated = [np.eye(n)]
-    for g in sorted(elements, key=lambda m: np.count_nonzero(m != np.eye(n))):
-        if any(np.allclose(g, h) for h in generated):
+    for g in sorted(holding, key=lambda m: np.count_nonzero(m != np.eye(n))):
+        if group_key(g) in generated:
             continue
         gens.append(g)
-        generated = SymmetryGroup(discrete=gens).elements()
+        generated = {group_key(h) for h in generated_group(base + gens, n)}
     return gens
 
 
@@ -367,8 +377,10 @@ def discover_symmetries(
     Returns
     -------
     SymmetryGroup
-        With an orthonormal algebra basis, the discrete elements that hold
-        (a generating set), and a :class:`DiscoveryReport` in ``.report``.
+        With an orthonormal algebra basis; as ``discrete``, a generating set of
+        the discrete symmetries found, modulo those already implied by the
+        continuous part; and a :class:`DiscoveryReport` in ``.report`` (whose
+        ``discrete_order`` counts every discrete symmetry found).
 
     Examples
     --------
@@ -413,16 +425,16 @@ def discover_symmetries(
     context = (coef, basis, output, samples, inner_product)
     s, rel, algebra, snapped = _continuous_symmetries(context, ortho, tol, snap)
     consts, closure = algebra.structure_constants()
-    discrete_found, residuals = [], []
+    discrete_found, residuals, discrete_order = [], [], 1
     if discrete is not None:
         cands = candidate_discrete_elements(n) if _is_auto(discrete) else list(discrete)
         cands = [_check_discrete(R, n) for R in cands]
         residuals = _discrete_residuals(
             coef, basis, cands, output, samples, inner_product
         )
-        discrete_found = _generating_set(
-            [R for R, r in residuals if r <= discrete_tol], n
-        )
+        holding = [R for R, r in residuals if r <= discrete_tol]
+        discrete_found = _generators_beyond_continuous(algebra, holding, n)
+        discrete_order = len(generated_group(holding, n))
 
     boot = None
     if n_bootstrap:
@@ -455,6 +467,7 @@ def discover_symmetries(
         structure_constants=consts,
         discrete_tol=discrete_tol,
         discrete_residuals=residuals,
+        discrete_order=discrete_order,
         bootstrap_relative_singular_values=boot,
         snapped=snapped,
     )

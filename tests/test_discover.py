@@ -35,8 +35,11 @@ def test_hopf_normal_form_has_only_the_rotation():
     G = discover_symmetries(C, library=lib)
     assert G.dim == 1
     assert _span_equal(G.generators, np.array([[[0, -1], [1, 0]]]))
-    # Among signed permutations only the rotations by multiples of 90 degrees hold.
-    assert G.order == 4
+    # Among signed permutations only the rotations by multiples of 90 degrees
+    # hold; all lie in the continuous rotation group, so none is listed.
+    assert G.report.discrete_order == 4
+    assert G.discrete == []
+    assert str(G) == "rotation in the (x0, x1) plane"
 
 
 def test_lorenz_has_no_continuous_symmetry_and_one_reflection():
@@ -73,7 +76,16 @@ def test_rotor_has_nonabelian_so3_with_levi_civita_structure():
     consts = G.report.structure_constants
     assert np.abs(consts).max() > 0.5  # non-abelian
     assert "so(3) acting on (x0, x1, x2)" in str(G)
-    assert G.order == 48  # all signed permutations are orthogonal
+    # All 48 signed permutations are orthogonal; the 24 rotations among them lie
+    # in SO(3), so one reflection generates the rest: the group is O(3).
+    assert G.report.discrete_order == 48
+    assert len(G.discrete) == 1 and np.isclose(np.linalg.det(G.discrete[0]), -1)
+    elements = SymmetryGroup(
+        G.algebra,
+        discrete=G.elements()[1:]
+        + [np.eye(3)[[1, 2, 0]], np.eye(3)[[1, 0, 2]] @ np.diag([1.0, 1, -1])],
+    )
+    assert sum(elements.in_identity_component()) == 24
 
 
 def test_six_dimensional_ring_of_oscillators_has_common_rotation_and_shift():

@@ -230,9 +230,15 @@ class SymmetryGroup:
             for line in describe_algebra(self.algebra, self.coordinate_names)
         ]
         if self.report is not None and self.report.discrete_residuals:
+            order = self.report.discrete_order
+            inside = (
+                ", all inside the continuous group"
+                if (order > 1 and not self.discrete)
+                else ""
+            )
             lines.append(
                 f"discrete symmetries among {len(self.report.discrete_residuals)} "
-                f"candidates: a group of order {self.report.discrete_order}"
+                f"candidates: a group of order {order}{inside}"
             )
         if self.discrete:
             lines.append("discrete generators beyond the continuous group:")

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 from common import quiet, timed
+from tqdm.auto import tqdm
 
 import symsindy as ss
 from symsindy.polynomials import Monomials, n_monomials
@@ -114,7 +115,9 @@ def recovery(quick):
     cases = [(5, 1), (5, 2), (5, 3)] + ([] if quick else [(10, 1), (10, 2), (10, 3)])
     for m, r in cases:
         start = time.perf_counter()
-        counts = [min_samples(m, r, s) for s in seeds]
+        counts = [
+            min_samples(m, r, s) for s in tqdm(seeds, desc=f"m={m} r={r}", leave=False)
+        ]
         per = (time.perf_counter() - start) / len(seeds)
         lib, pool, values, true = _instance(m, r, 0)
         n = counts[0]

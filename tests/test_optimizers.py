@@ -244,3 +244,18 @@ def test_integer_sample_weights_equal_repeating_samples():
         clone(opt).fit(np.repeat(theta, weights, 0), np.repeat(y, weights, 0)).coef_
     )
     np.testing.assert_allclose(weighted, repeated, atol=1e-10)
+
+
+def test_library_inference_resolves_bias_ambiguity_from_the_data():
+    """In one variable, 4 features are degree 3 with bias or degree 4 without."""
+    from symsindy.optimizers import infer_basis
+
+    x = np.linspace(-1, 1, 30)[:, None]
+    with_bias = np.asarray(ps.PolynomialLibrary(degree=3).fit_transform(x))
+    without = np.asarray(
+        ps.PolynomialLibrary(degree=4, include_bias=False).fit_transform(x)
+    )
+    assert infer_basis(4, 1, with_bias) == Monomials(1, 3, 0)
+    assert infer_basis(4, 1, without) == Monomials(1, 4, 1)
+    with pytest.raises(ValueError, match="more than one"):
+        infer_basis(4, 1)

@@ -79,10 +79,21 @@ def infer_basis(
             f"polynomial library in {n_vars} state variables; pass library=... "
             "(control inputs and non-polynomial libraries are not supported)"
         )
-    basis = matches[0]
-    if theta is not None:
-        _verify_library(basis, theta)
-    return basis
+    if theta is None:
+        if len(matches) > 1:
+            raise ValueError(
+                f"{n_features} features fit more than one polynomial library in "
+                f"{n_vars} variables ({matches}); pass library=..."
+            )
+        return matches[0]
+    errors = []
+    for basis in matches:  # e.g. n = 1: degree d with bias vs d + 1 without
+        try:
+            _verify_library(basis, theta)
+            return basis
+        except ValueError as err:
+            errors.append(err)
+    raise errors[0]
 
 
 def _verify_library(basis: Monomials, theta: np.ndarray) -> None:

@@ -8,6 +8,8 @@ data), or taken from an explicit ``library`` argument.
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 from pysindy.optimizers import BaseOptimizer
 from sklearn.utils.validation import check_is_fitted
@@ -120,8 +122,9 @@ class DirectFitOptimizer(BaseOptimizer):
         super(BaseOptimizer, self).set_params(**params)
         return self
 
-    def _reduce(self, *args, **kwargs):  # pragma: no cover - fit is overridden
-        raise NotImplementedError(f"{type(self).__name__} implements fit directly")
+    def _reduce(self, x, y):
+        """pysindy's fitting hook; ``fit`` here does the whole job, so delegate."""
+        self.fit(x, y)
 
 
 class SymmetricOptimizer(DirectFitOptimizer):
@@ -237,8 +240,9 @@ class SymmetricOptimizer(DirectFitOptimizer):
             )
         return basis.project(guess) * scale
 
+    @abc.abstractmethod
     def _solve(self, H, b, c0):
-        raise NotImplementedError
+        """Reduced coordinates and their history from ``H c = b`` (start ``c0``)."""
 
     # ------------------------------------------------------------ reporting
     def equivariance_residual(self) -> float:

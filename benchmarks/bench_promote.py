@@ -14,11 +14,10 @@
    m = 10: 32, 50, 52.5.
 """
 
-import argparse
 import time
 
 import numpy as np
-from common import quiet, timed
+from common import quick_flag, quiet, timed
 from tqdm.auto import tqdm
 
 import symsindy as ss
@@ -136,12 +135,10 @@ def recovery(quick):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    solver_speed(4, True, args.quick)
-    solver_speed(6, False, args.quick)
-    recovery(args.quick)
+    quick = quick_flag()
+    solver_speed(4, True, quick)
+    solver_speed(6, False, quick)
+    recovery(quick)
 
 
 if __name__ == "__main__":

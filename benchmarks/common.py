@@ -1,11 +1,14 @@
 """Helpers shared by the benchmark scripts."""
 
+import argparse
 import time
 import warnings
 from contextlib import contextmanager
 
 import numpy as np
 import pysindy as ps
+
+import symsindy as ss
 
 
 @contextmanager
@@ -27,10 +30,16 @@ def timed(fn, repeat=3):
 
 def library_data(xs, t, degree):
     """Stacked library matrix and smoothed derivatives of several trajectories."""
+    x, xdot, _ = ss.stack_trajectories(xs, t)
     lib = ps.PolynomialLibrary(degree=degree)
-    x = np.vstack(xs)
-    xdot = np.vstack([ps.SmoothedFiniteDifference()(tr, t) for tr in xs])
     return np.asarray(lib.fit_transform(x)), xdot, lib
+
+
+def quick_flag() -> bool:
+    """Whether the benchmark was started with ``--quick`` (smaller runs)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer seeds and cases")
+    return parser.parse_args().quick
 
 
 def rel_err(coef, true):

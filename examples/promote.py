@@ -12,15 +12,14 @@ against the evidence.
 """
 
 import numpy as np
-import pysindy as ps
 from _common import parse_args, save
 
 import symsindy as ss
 
 
 def library_data(xs, t):
-    x = np.vstack(xs)
-    xdot = np.vstack([ps.SmoothedFiniteDifference()(tr, t) for tr in xs])
+    """Library matrix and smoothed derivatives, computed trajectory by trajectory."""
+    x, xdot, _ = ss.stack_trajectories(xs, t)
     return np.asarray(ss.LiePolynomialLibrary(degree=3).fit_transform(x)), xdot
 
 

@@ -27,9 +27,8 @@ from .regressor import (
     SymmetricPipeline,
     SymmetricSINDyRegressor,
     make_symmetric_pipeline,
-    stack_trajectories,
-    trajectory_cv,
 )
+from .trajectories import fit_sindy, stack_trajectories, trajectory_cv
 
 __version__ = "0.1.0"
 
@@ -43,6 +42,7 @@ __all__ = [
     "SymmetricPipeline",
     "SymmetricSINDyRegressor",
     "make_symmetric_pipeline",
+    "fit_sindy",
     "stack_trajectories",
     "trajectory_cv",
     "SymmetryPromotingSR3",

@@ -112,19 +112,11 @@ def _check_coords(coords, n, spec):
 
 # -------------------------------------------------------------- helpers
 def _fit_model(trajs, times, names, degree, optimizer):
-    import pysindy as ps
+    from .trajectories import fit_sindy
 
-    from .library import LiePolynomialLibrary
-
-    model = ps.SINDy(
-        feature_library=LiePolynomialLibrary(degree=degree),
-        optimizer=optimizer,
-        differentiation_method=ps.SmoothedFiniteDifference(),
-    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        model.fit(trajs, t=times, feature_names=names)
-    return model
+        return fit_sindy(trajs, times, optimizer, degree, names)
 
 
 def _equations(model) -> list[str]:

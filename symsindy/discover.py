@@ -27,6 +27,7 @@ from fractions import Fraction
 from itertools import permutations, product
 
 import numpy as np
+import pysindy as ps
 from joblib import Parallel, delayed
 from scipy.linalg import qr
 from sklearn.base import clone
@@ -37,6 +38,7 @@ from .group import DiscoveryReport, SymmetryGroup, generated_group, group_key
 from .inner_product import apply_weight, function_weight, resolve_inner_product
 from .lie_derivative import lie_derivative_stack, resolve_basis
 from .polynomials import Monomials, substitution_matrix
+from .trajectories import as_trajectory_list, fit_sindy, stack_trajectories
 
 __all__ = ["discover_symmetries", "DEFAULT_TOL", "candidate_discrete_elements"]
 
@@ -50,7 +52,6 @@ MAX_SIGNED_PERMUTATIONS = 50_000
 # ------------------------------------------------------------------ inputs
 def _model_parts(model, library, output):
     """Return (coef, basis, samples or None, coordinate names, sindy model or None)."""
-    import pysindy as ps
     from sklearn.pipeline import Pipeline
 
     if isinstance(model, ps.SINDy):
@@ -96,12 +97,9 @@ def _model_parts(model, library, output):
 
 def _states_from_theta(theta, basis: Monomials):
     """Recover the sample states from the library matrix (degree-1 columns)."""
-    if theta is None:
+    if theta is None or basis.min_degree > 1:
         return None
-    idx = basis.index(np.eye(basis.n_vars, dtype=np.int64))
-    if (idx < 0).any():
-        return None
-    return np.asarray(theta)[:, idx]
+    return basis.states(theta)
 
 
 def _check_samples(x, n):
@@ -392,12 +390,12 @@ def discover_symmetries(
     2
     """
     trajectories = x
-    if t is not None and not _looks_fitted(model):
+    if t is not None and not isinstance(model, ps.SINDy):
         trajectories = model
-        model = _fit_from_data(model, t, degree, threshold)
+        model = fit_sindy(model, t, ps.STLSQ(threshold=threshold), degree)
     coef, basis, samples, names, sindy = _model_parts(model, library, output)
     if trajectories is not None:
-        samples = _stack(trajectories)
+        samples = np.vstack(as_trajectory_list(trajectories))
     if not np.all(np.isfinite(coef)):
         raise ValueError("model coefficients contain NaN or inf")
     n = basis.n_vars
@@ -507,51 +505,6 @@ def _check_discrete(R, n):
     return R
 
 
-def _looks_fitted(model) -> bool:
-    import pysindy as ps
-
-    return isinstance(model, ps.SINDy)
-
-
-def _stack(trajectories) -> np.ndarray:
-    if isinstance(trajectories, list | tuple):
-        return np.vstack([np.asarray(tr, dtype=float) for tr in trajectories])
-    return np.asarray(trajectories, dtype=float)
-
-
-def _fit_from_data(trajectories, t, degree, threshold):
-    """Convenience: a plain SINDy fit with sensible defaults."""
-    import pysindy as ps
-
-    from .library import LiePolynomialLibrary
-
-    model = ps.SINDy(
-        feature_library=LiePolynomialLibrary(degree=degree),
-        optimizer=ps.STLSQ(threshold=threshold),
-        # Savitzky-Golay smoothing: plain finite differences amplify noise.
-        differentiation_method=ps.SmoothedFiniteDifference(),
-    )
-    _check_trajectories(trajectories)
-    model.fit(_as_trajectory_list(trajectories), t=t)
-    return model
-
-
-def _as_trajectory_list(trajectories):
-    if isinstance(trajectories, list | tuple):
-        return [np.asarray(tr, dtype=float) for tr in trajectories]
-    return [np.asarray(trajectories, dtype=float)]
-
-
-def _check_trajectories(trajectories):
-    for tr in _as_trajectory_list(trajectories):
-        if tr.ndim != 2:
-            raise ValueError(
-                f"each trajectory must be (n_times, n_states), got {tr.shape}"
-            )
-        if not np.all(np.isfinite(tr)):
-            raise ValueError("trajectory data contain NaN or inf")
-
-
 def _bootstrap(
     sindy,
     x,
@@ -571,13 +524,8 @@ def _bootstrap(
             "n_bootstrap needs a ps.SINDy model together with its training data "
             "x=... and t=... (or call with trajectory data and t)"
         )
-    trajectories = _as_trajectory_list(x)
-    thetas, xdots = [], []
-    times = t if isinstance(t, list | tuple) else [t] * len(trajectories)
-    for tr, ti in zip(trajectories, times, strict=True):
-        thetas.append(np.asarray(sindy.feature_library.transform(tr)))
-        xdots.append(np.asarray(sindy.differentiation_method(tr, ti)))
-    theta, xdot = np.vstack(thetas), np.vstack(xdots)
+    states, xdot, _ = stack_trajectories(x, t, sindy.differentiation_method)
+    theta = np.asarray(sindy.feature_library.transform(states))
     keep = np.all(np.isfinite(xdot), axis=1) & np.all(np.isfinite(theta), axis=1)
     theta, xdot = theta[keep], xdot[keep]
     basis = resolve_basis(sindy.feature_library)

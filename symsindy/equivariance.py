@@ -28,6 +28,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .group import SymmetryGroup
 from .lie_derivative import discrete_constraint, lie_derivative_stack, resolve_basis
+from .linalg import echelon_basis, null_space
 from .polynomials import Monomials
 
 __all__ = [
@@ -36,8 +37,6 @@ __all__ = [
     "equivariant_basis",
     "symmetry_constraints",
 ]
-
-_ZERO = 1e-12
 
 
 def symmetry_constraints(
@@ -156,42 +155,6 @@ def _linear_combination(coefs, names, precision: int = 3) -> str:
     return text
 
 
-def _null_space(block: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
-    """Orthonormal nullspace basis (columns) of a small dense block.
-
-    The same computation as ``scipy.linalg.null_space``, called directly on
-    numpy's SVD: the blocks are tiny and numerous, so wrapper overhead dominated.
-    """
-    _, s, vt = np.linalg.svd(block, full_matrices=True)
-    rank = int(np.sum(s > rcond * s[0])) if s.size else 0
-    return vt[rank:].T
-
-
-def _pivoted_basis(N: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rewrite a nullspace basis ``N`` so that rows ``pivots`` form the identity.
-
-    Pivots are chosen greedily in coordinate order (the earliest coefficient
-    that is independent of those already chosen), as in a reduced row echelon
-    form, using Gram-Schmidt on the rows of ``N`` for numerical stability.
-    """
-    r = N.shape[1]
-    chosen, ortho = [], np.zeros((0, r))
-    scale = np.abs(N).max()
-    for i, row in enumerate(N):
-        resid = row - ortho.T @ (ortho @ row)
-        norm = np.linalg.norm(resid)
-        if norm > 1e-8 * scale:
-            chosen.append(i)
-            ortho = np.vstack([ortho, resid / norm])
-            if len(chosen) == r:
-                break
-    pivots = np.array(chosen)
-    basis = np.linalg.solve(N[pivots].T, N.T).T  # N @ inv(N[pivots])
-    basis[np.abs(basis) < _ZERO] = 0.0
-    basis[pivots] = np.eye(r)
-    return basis, pivots
-
-
 def equivariant_basis(
     library, symmetry, output="vector", n_targets: int | None = None
 ) -> EquivariantBasis:
@@ -297,11 +260,11 @@ def basis_from_constraints(K, basis: Monomials) -> EquivariantBasis:
         else:
             sub = Kp[:, a:b]
             block = sub[np.unique(sub.indices)].toarray()
-        N = _null_space(block)
+        N = null_space(block)
         if N.shape[1] == 0:
             continue
         idx = order[idx_range]
-        local, piv = _pivoted_basis(N)
+        local, piv = echelon_basis(N)
         for j in range(local.shape[1]):
             nz = np.nonzero(local[:, j])[0]
             cols.append((idx[nz], local[nz, j]))

@@ -239,7 +239,7 @@ def lie_derivative_stack(
         )
     kind, mats, t = _output_matrices(output, algebra.dim, algebra.n, n_targets)
     out = output_basis(basis, algebra)
-    E = embedding_matrix(basis, out)
+    E = embedding_matrix(basis, out) if kind == "matrix" else None
     blocks = []
     for q, field in enumerate(algebra.coefficients):
         M = directional_derivative_matrix(basis, algebra.basis, field, out)

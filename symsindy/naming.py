@@ -13,6 +13,7 @@ from itertools import combinations
 import numpy as np
 
 from .algebra import LieAlgebra
+from .linalg import echelon_basis
 
 __all__ = [
     "describe_algebra",
@@ -41,28 +42,8 @@ def _same_span(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def readable_basis(vectors: np.ndarray) -> np.ndarray:
-    """Reduced row echelon form of a span (rows), pivots scaled to one.
-
-    Rows of the result have a leading 1 at a position where all other rows are 0,
-    which is how a person would write a basis (``I`` and ``J`` rather than two
-    orthonormal mixtures of them).
-    """
-    v = np.array(vectors, dtype=float)
-    rows, cols = v.shape
-    pivot_row = 0
-    for c in range(cols):
-        if pivot_row == rows:
-            break
-        p = pivot_row + int(np.argmax(np.abs(v[pivot_row:, c])))
-        if abs(v[p, c]) < _TOL * max(1.0, np.abs(v).max()):
-            continue
-        v[[pivot_row, p]] = v[[p, pivot_row]]
-        v[pivot_row] /= v[pivot_row, c]
-        others = np.arange(rows) != pivot_row
-        v[others] -= np.outer(v[others, c], v[pivot_row])
-        pivot_row += 1
-    v[np.abs(v) < 1e-12] = 0.0
-    return v[:pivot_row]
+    """The span of independent rows, rewritten in reduced row echelon form."""
+    return echelon_basis(np.asarray(vectors, dtype=float).T)[0].T
 
 
 def _ratio_string(values: np.ndarray) -> str:

@@ -12,7 +12,7 @@ from sampling or symbolic algebra.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import combinations_with_replacement
 from math import comb
 
@@ -57,6 +57,22 @@ def monomial_exponents(n_vars: int, max_degree: int, min_degree: int = 0) -> np.
     return np.vstack(rows).astype(np.int64)
 
 
+@lru_cache(maxsize=256)
+def _shared_exponents(n_vars: int, max_degree: int, min_degree: int) -> np.ndarray:
+    # Operators create many equal bases; build each exponent table once.
+    exps = monomial_exponents(n_vars, max_degree, min_degree)
+    exps.flags.writeable = False
+    return exps
+
+
+@lru_cache(maxsize=256)
+def _sorted_keys(n_vars: int, max_degree: int, min_degree: int):
+    basis = Monomials(n_vars, max_degree, min_degree)
+    keys = basis._encode(basis.exponents)
+    order = np.argsort(keys)
+    return keys[order], order
+
+
 class Monomials:
     """An ordered basis of monomials with fast, vectorised index lookup.
 
@@ -99,23 +115,21 @@ class Monomials:
     def __len__(self) -> int:
         return n_monomials(self.n_vars, self.max_degree, self.min_degree)
 
-    @cached_property
+    @property
     def exponents(self) -> np.ndarray:
-        """Integer array ``(n_monomials, n_vars)`` in pysindy order."""
-        return monomial_exponents(self.n_vars, self.max_degree, self.min_degree)
+        """Integer array ``(n_monomials, n_vars)`` in pysindy order (read-only)."""
+        return _shared_exponents(self.n_vars, self.max_degree, self.min_degree)
 
     @cached_property
     def degrees(self) -> np.ndarray:
         return self.exponents.sum(axis=1)
 
-    @cached_property
+    @property
     def _keys(self) -> tuple[np.ndarray, np.ndarray]:
         # Monomials of degree <= D are encoded exactly in base D + 1, which fits
         # in int64 up to ~40 variables at degree 2; beyond that, fall back to a
         # lexicographic row search (np.unique on rows), which is exact as well.
-        keys = self._encode(self.exponents)
-        order = np.argsort(keys)
-        return keys[order], order
+        return _sorted_keys(self.n_vars, self.max_degree, self.min_degree)
 
     def _encode(self, exps: np.ndarray) -> np.ndarray:
         base = self.max_degree + 1
@@ -151,6 +165,19 @@ class Monomials:
         lookup[inverse[: len(self)]] = np.arange(len(self))
         out[valid] = lookup[inverse[len(self) :]]
         return out
+
+    def states(self, theta: np.ndarray) -> np.ndarray:
+        """The states behind a library matrix: its degree-1 columns.
+
+        Raises
+        ------
+        ValueError
+            If this basis has no degree-1 monomials.
+        """
+        cols = self.index(np.eye(self.n_vars, dtype=np.int64))
+        if (cols < 0).any():
+            raise ValueError(f"{self} has no degree-1 monomials to read states from")
+        return np.asarray(theta)[:, cols]
 
     def names(self, variables: list[str] | None = None) -> list[str]:
         """Readable names such as ``'x0^2 x1'`` in pysindy's style."""

@@ -85,8 +85,7 @@ def _build_problem(theta, y, basis, candidates, output, inner_product):
     op = lie_derivative_stack(basis, candidates, output, t)
     L = op.matrix
     if inner_product == "data":
-        linear = basis.index(np.eye(basis.n_vars, dtype=np.int64))
-        R = function_weight(op.out_basis, theta[:, linear], "data")
+        R = function_weight(op.out_basis, basis.states(theta), "data")
         L = sparse.kron(sparse.identity(candidates.dim * t), sparse.csr_matrix(R)) @ L
     return _Problem(
         P,
@@ -552,13 +551,12 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         from .discover import discover_symmetries
         from .optimizers import EquivariantSTLSQ
 
-        linear = basis.index(np.eye(basis.n_vars, dtype=np.int64))
         found = discover_symmetries(
             self.coef_,
             library=basis,
             candidates=cand,
             tol=self.snap_tol,
-            x=x[:, linear] if self.inner_product == "data" else None,
+            x=basis.states(x) if self.inner_product == "data" else None,
             inner_product=self.inner_product,
             discrete=None,
             output=self.output,

@@ -2,7 +2,8 @@
 
 ``ps.SINDy.fit(x, t)`` does not fit scikit-learn's ``fit(X, y)`` contract, so it
 cannot be a ``Pipeline`` step. :class:`SymmetricSINDyRegressor` takes states in
-and derivatives out (compute them once with :func:`stack_trajectories`), so it
+and derivatives out (compute them once with
+:func:`symsindy.trajectories.stack_trajectories`), so it
 composes with ``Pipeline``, ``clone``, ``cross_val_score`` and ``GridSearchCV``.
 
 Symmetries are always stated in the coordinates of the data the user holds.
@@ -15,20 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .group import SymmetryGroup
 from .library import LiePolynomialLibrary
 
-__all__ = [
-    "SymmetricSINDyRegressor",
-    "SymmetricPipeline",
-    "make_symmetric_pipeline",
-    "stack_trajectories",
-    "trajectory_cv",
-]
+__all__ = ["SymmetricSINDyRegressor", "SymmetricPipeline", "make_symmetric_pipeline"]
 
 
 class SymmetricSINDyRegressor(RegressorMixin, BaseEstimator):
@@ -281,50 +275,3 @@ def make_symmetric_pipeline(*steps) -> SymmetricPipeline:
     from sklearn.pipeline import make_pipeline
 
     return SymmetricPipeline(make_pipeline(*steps).steps)
-
-
-def stack_trajectories(trajectories, t, differentiation_method=None):
-    """States, derivatives and trajectory labels for ``fit(X, y)`` estimators.
-
-    Derivatives are computed within each trajectory, so they never straddle two
-    trajectories; pass ``groups`` to ``GroupKFold`` or use :func:`trajectory_cv`.
-
-    Parameters
-    ----------
-    trajectories : array (n_times, n) or list of such arrays
-    t : float, array, or list of arrays (one per trajectory)
-    differentiation_method : pysindy differentiation object, optional
-        Default ``ps.SmoothedFiniteDifference()``.
-
-    Returns
-    -------
-    X : (n_samples, n), Y : (n_samples, n), groups : (n_samples,) int
-    """
-    import pysindy as ps
-
-    trajs = trajectories if isinstance(trajectories, list | tuple) else [trajectories]
-    times = t if isinstance(t, list | tuple) else [t] * len(trajs)
-    diff = differentiation_method or ps.SmoothedFiniteDifference()
-    X, Y, groups = [], [], []
-    for k, (tr, ti) in enumerate(zip(trajs, times, strict=True)):
-        tr = np.asarray(tr, dtype=float)
-        if not np.all(np.isfinite(tr)):
-            raise ValueError(f"trajectory {k} contains NaN or inf")
-        X.append(tr)
-        Y.append(np.asarray(diff(tr, ti)))
-        groups.append(np.full(len(tr), k))
-    return np.vstack(X), np.vstack(Y), np.concatenate(groups)
-
-
-def trajectory_cv(groups, n_splits: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Train/test index pairs that keep every trajectory on one side.
-
-    Usable directly as ``cv=`` in ``cross_val_score`` and ``GridSearchCV``.
-    """
-    groups = np.asarray(groups)
-    n_groups = np.unique(groups).size
-    if n_groups < n_splits:
-        raise ValueError(
-            f"need at least n_splits={n_splits} trajectories to split, got {n_groups}"
-        )
-    return list(GroupKFold(n_splits).split(np.zeros(len(groups)), groups=groups))

@@ -1,0 +1,50 @@
+"""Small dense linear algebra shared by the symmetric basis and the naming code."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["null_space", "echelon_basis"]
+
+
+def null_space(block: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
+    """Orthonormal nullspace basis (columns) of a small dense matrix.
+
+    The same computation as ``scipy.linalg.null_space``, called directly on
+    numpy's SVD: the symmetric basis solves many tiny blocks, where the wrapper's
+    overhead dominated.
+    """
+    _, s, vt = np.linalg.svd(block, full_matrices=True)
+    rank = int(np.sum(s > rcond * s[0])) if s.size else 0
+    return vt[rank:].T
+
+
+def echelon_basis(N: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rewrite a basis (columns of ``N``) so that rows ``pivots`` form the identity.
+
+    Pivots are chosen greedily in coordinate order (the earliest coordinate that
+    is independent of those already chosen), as in a reduced row echelon form,
+    with Gram-Schmidt on the rows of ``N`` for numerical stability. This is how a
+    person writes a basis: ``I`` and ``J`` rather than two orthonormal mixtures.
+
+    Returns
+    -------
+    basis : ndarray, same shape as ``N``
+    pivots : ndarray of int
+    """
+    r = N.shape[1]
+    chosen, ortho = [], np.zeros((0, r))
+    scale = np.abs(N).max()
+    for i, row in enumerate(N):
+        resid = row - ortho.T @ (ortho @ row)
+        norm = np.linalg.norm(resid)
+        if norm > 1e-8 * scale:
+            chosen.append(i)
+            ortho = np.vstack([ortho, resid / norm])
+            if len(chosen) == r:
+                break
+    pivots = np.array(chosen)
+    basis = np.linalg.solve(N[pivots].T, N.T).T  # N @ inv(N[pivots])
+    basis[np.abs(basis) < 1e-12] = 0.0
+    basis[pivots] = np.eye(r)
+    return basis, pivots

@@ -37,6 +37,7 @@ from .algebra import LieAlgebra
 from .group import DiscoveryReport, SymmetryGroup, generated_group, group_key
 from .inner_product import apply_weight, function_weight, resolve_inner_product
 from .lie_derivative import lie_derivative_stack, resolve_basis
+from .optimizers.base import check_finite
 from .polynomials import Monomials, substitution_matrix
 from .trajectories import as_trajectory_list, fit_sindy, stack_trajectories
 
@@ -105,12 +106,9 @@ def _states_from_theta(theta, basis: Monomials):
 def _check_samples(x, n):
     if x is None:
         return None
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 2 or x.shape[1] != n:
+    x = check_finite("x (the sample points)", x)
+    if x.ndim != 2 or x.shape[1] != n or x.shape[0] == 0:
         raise ValueError(f"x must have shape (n_samples, {n}), got {x.shape}")
-    x = x[np.all(np.isfinite(x), axis=1)]
-    if x.shape[0] == 0:
-        raise ValueError("x has no finite rows")
     return x
 
 

@@ -270,7 +270,7 @@ def test_bad_input_gets_clear_errors():
         discover_symmetries(bad, library=lib)
     with pytest.raises(ValueError, match="library="):
         discover_symmetries(C)
-    with pytest.raises(ValueError, match="sample points"):
+    with pytest.raises(ValueError, match="NaN or inf"):
         discover_symmetries(C, library=lib, x=np.array([[0.0, np.nan], [1.0, 2.0]]))
     with pytest.raises(TypeError, match="PolynomialLibrary"):
         discover_symmetries(C, library=ps.FourierLibrary())

@@ -14,6 +14,7 @@ import numpy as np
 from pysindy.optimizers import BaseOptimizer
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_finite, validate_xy
 from ..group import SymmetryGroup
 from ..lie_derivative import resolve_basis
 from ..polynomials import Monomials, n_monomials
@@ -25,32 +26,6 @@ __all__ = [
     "infer_basis",
     "validate_xy",
 ]
-
-
-def check_finite(name: str, arr) -> np.ndarray:
-    """``arr`` as a float array, or a ValueError naming ``name`` if not finite."""
-    arr = np.asarray(arr, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.sum(~np.all(np.isfinite(arr.reshape(arr.shape[0], -1)), axis=1)))
-        raise ValueError(
-            f"{name} contains NaN or inf in {bad} sample(s); remove or impute them "
-            "before fitting"
-        )
-    return arr
-
-
-def validate_xy(x_, y) -> tuple[np.ndarray, np.ndarray]:
-    """Finite 2-D arrays: ``(n_samples, n_features)`` and ``(n_samples, n_targets)``."""
-    x = check_finite("x (the library matrix)", x_)
-    y = check_finite("y (the targets)", y)
-    if y.ndim == 1:
-        y = y.reshape(-1, 1)
-    if x.ndim != 2 or y.ndim != 2 or x.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"x and y must be 2-D with the same number of samples, got "
-            f"{x.shape} and {y.shape}"
-        )
-    return x, y
 
 
 def infer_basis(

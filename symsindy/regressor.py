@@ -219,6 +219,9 @@ class SymmetricSINDyRegressor(RegressorMixin, BaseEstimator):
         from .discover import discover_symmetries
 
         check_is_fitted(self, "coef_")
+        if "x_dot" not in kwargs and "t" not in kwargs:
+            # Fitted coefficients without their data: the tolerance rule.
+            kwargs.setdefault("method", "tolerance")
         return discover_symmetries(
             self.coef_,
             library=self.library_.monomials(),

@@ -20,6 +20,7 @@ __all__ = [
     "EXACT_MODEL_TOL",
     "SUPPORT_TOL",
     "LIBRARY_MATCH_RTOL",
+    "UNIFORM_STEP_RTOL",
 ]
 
 #: Machine epsilon of float64.
@@ -57,3 +58,8 @@ SUPPORT_TOL = 1e-14
 
 #: A library matrix matches a polynomial library within this relative error.
 LIBRARY_MATCH_RTOL = 1e-8
+
+#: Time stamps count as uniformly spaced when every step is within this relative
+#: distance of the mean step (float time grids such as ``arange(0, 6, 0.01)``
+#: vary at ~1e-13).
+UNIFORM_STEP_RTOL = 1e-6

@@ -689,6 +689,14 @@ def cmd_simulate(args) -> int:
 
 
 # ----------------------------------------------------------------- main
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command's one-line error format (usage via --help)."""
+
+    def error(self, message):
+        print(f"symsindy: error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _data_options(parser):
     parser.add_argument(
         "--time", metavar="NAME", help="CSV time column (default: t or time)"
@@ -726,7 +734,7 @@ def _fit_options(parser):
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="symsindy",
         description="Lie-group symmetry for SINDy: enforce, discover, promote.",
         epilog="Data: CSV with a header (time column t/time, optional trajectory "
@@ -841,7 +849,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error
+        return stop.code if isinstance(stop.code, int) else 0
     try:
         code = args.func(args)
         sys.stdout.flush()

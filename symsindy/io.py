@@ -113,7 +113,9 @@ def _read_npz(path):
         bad = ~np.all(np.isfinite(tr), axis=1) | ~np.isfinite(times[k])
         if bad.any():
             row = int(np.argmax(bad))
-            kind = "inf" if np.isinf(tr[row]).any() or np.isinf(times[k][row]) else "NaN"
+            kind = (
+                "inf" if np.isinf(tr[row]).any() or np.isinf(times[k][row]) else "NaN"
+            )
             raise ValueError(
                 f"{path.name}: trajectory {k} has {int(bad.sum())} sample(s) with NaN "
                 f"or inf (first: sample {row}, {kind})"

@@ -105,8 +105,7 @@ def check_model_document(data, source: str = "model file") -> dict:
     """
     if not isinstance(data, dict):
         raise ValueError(
-            f"{source}: a model file holds one JSON object, got "
-            f"{type(data).__name__}"
+            f"{source}: a model file holds one JSON object, got {type(data).__name__}"
         )
     fmt = data.get("format")
     if fmt == _V1_FORMAT:
@@ -165,9 +164,7 @@ def check_group_document(
     dim = len(coef) if coef.ndim else 0
     n_mon = len(Monomials(size, degree))
     if dim:
-        _matrix(
-            alg["coefficients"], (dim, size, n_mon), "algebra.coefficients", source
-        )
+        _matrix(alg["coefficients"], (dim, size, n_mon), "algebra.coefficients", source)
     names = alg.get("names")
     if names is not None and (not isinstance(names, list) or len(names) != dim):
         raise _fail(source, "algebra.names", f"a list of {dim} names", names)

@@ -113,7 +113,9 @@ def read_csv_trajectories(
     t = _numbers(rows, tcol, header, name)
     x = np.stack([_numbers(rows, j, header, name) for j in scols], axis=1)
     if not states:
-        constant = [header[j] for j, col in zip(scols, x.T, strict=True) if np.ptp(col) == 0]
+        constant = [
+            header[j] for j, col in zip(scols, x.T, strict=True) if np.ptp(col) == 0
+        ]
         if constant:
             raise ValueError(
                 f"{name}: column(s) {constant} are constant, so they are not states "
@@ -165,9 +167,7 @@ def _find(lower: list[str], names) -> int | None:
 def _column(header: list[str], wanted: str, role: str, name: str) -> int:
     lower = [h.lower() for h in header]
     if wanted.lower() not in lower:
-        raise ValueError(
-            f"{name}: no {role} column {wanted!r}; columns are {header}"
-        )
+        raise ValueError(f"{name}: no {role} column {wanted!r}; columns are {header}")
     return lower.index(wanted.lower())
 
 

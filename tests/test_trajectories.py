@@ -49,9 +49,7 @@ def test_jittered_time_stamps_do_not_bias_the_coefficients():
     """+-20 % jitter of dt on exact data: every coefficient within 1 % (not 5 %)."""
     rng = np.random.default_rng(0)
     dt = 0.01
-    times = [
-        np.arange(0, 8, dt) + rng.uniform(-0.2, 0.2, 800) * dt for _ in range(3)
-    ]
+    times = [np.arange(0, 8, dt) + rng.uniform(-0.2, 0.2, 800) * dt for _ in range(3)]
     model = fit_sindy(_duffing(times), times, ps.STLSQ(threshold=0.05), 3)
     assert _coef_error(model) < 0.01
 

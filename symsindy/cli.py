@@ -343,9 +343,7 @@ def _simulation_error(model, trajs, times) -> tuple[float, list[str]]:
     for k, (tr, ti) in enumerate(zip(trajs, times, strict=True)):
         ti = np.arange(len(tr)) * ti if np.ndim(ti) == 0 else np.asarray(ti)
         smooth, _, _ = stack_trajectories([tr], [ti])
-        limit = 1e3 * np.abs(smooth).max()
-        blowup = lambda _, x: limit - np.abs(x).max()  # noqa: E731
-        blowup.terminal = True
+        blowup = _blowup_event(1e3 * np.abs(smooth).max())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sol = solve_ivp(
@@ -366,6 +364,16 @@ def _simulation_error(model, trajs, times) -> tuple[float, list[str]]:
         num += float(np.sum((sol.y.T - smooth) ** 2))
         den += float(np.sum(smooth**2))
     return math.sqrt(num / den), notes
+
+
+def _blowup_event(limit: float):
+    """A terminal solve_ivp event: the state left the data's range by 1000x."""
+
+    def event(_, x):
+        return limit - np.abs(x).max()
+
+    event.terminal = True
+    return event
 
 
 def _fit_line(model, scores) -> str:
@@ -678,7 +686,10 @@ def cmd_simulate(args) -> int:
     if x.shape[0] != len(t) or not np.all(np.isfinite(x)):
         raise UsageError("the simulation diverged; try a shorter time span")
     lines = [",".join(["t", *model.feature_names])]
-    lines += [",".join(repr(float(v)) for v in (ti, *row)) for ti, row in zip(t, x)]
+    lines += [
+        ",".join(repr(float(v)) for v in (ti, *row))
+        for ti, row in zip(t, x, strict=True)
+    ]
     text = "\n".join(lines) + "\n"
     if args.out:
         write_atomic(args.out, text, inputs=[args.model])

@@ -165,7 +165,7 @@ def write_atomic(path, content: str | bytes, inputs=()) -> None:
 
 
 def model_to_dict(model) -> dict:
-    """JSON-ready description of a fitted ``ps.SINDy`` (schema in ``symsindy.schema``)."""
+    """JSON-ready description of a fitted ``ps.SINDy`` (see ``symsindy.schema``)."""
     basis = resolve_basis(model.feature_library)
     opt = model.optimizer
     names = list(model.feature_names or [f"x{j}" for j in range(basis.n_vars)])

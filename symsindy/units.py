@@ -95,7 +95,7 @@ class UnitScales:
         return coef * ratio if to_scaled else coef / ratio
 
     def group(self, group: SymmetryGroup, to_scaled: bool) -> SymmetryGroup:
-        """``group`` carried into (``to_scaled``) or out of the unit-free coordinates."""
+        """``group`` carried into (``to_scaled``) or out of unit-free coordinates."""
         D = np.diag(self.state)
         Dinv = np.diag(1.0 / self.state)
         alg = group.algebra

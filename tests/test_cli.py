@@ -172,7 +172,9 @@ def test_output_over_the_input_is_refused_and_the_input_kept(tmp_path, capsys, s
     if suffix == "npz":
         np.savez(path, t=t, x=np.stack(xs))
     else:
-        rows = [(k, ti, *x) for k, tr in enumerate(xs) for ti, x in zip(t, tr)]
+        rows = [
+            (k, ti, *x) for k, tr in enumerate(xs) for ti, x in zip(t, tr, strict=True)
+        ]
         _csv(path, ["trajectory", "t", "x", "y"], rows)
     before = path.read_bytes()
     alias = tmp_path / "sub" / ".." / f"data.{suffix}"
@@ -199,7 +201,7 @@ def test_fit_on_random_time_stamps_recovers_the_exact_model(tmp_path, capsys):
             rtol=1e-11,
             atol=1e-11,
         )
-        rows += [(k, ti, *z) for ti, z in zip(tt, sol.y.T)]
+        rows += [(k, ti, *z) for ti, z in zip(tt, sol.y.T, strict=True)]
     path = _csv(tmp_path / "duffing.csv", ["run", "time", "x", "v"], rows)
     out = _fit_json(capsys, ["fit", path, "--json", "--threshold", "0.02"])
     coef = np.array(out["coefficients"])
@@ -227,7 +229,7 @@ def test_bad_time_column_names_the_file_and_line(tmp_path, capsys, times, messag
 
 def test_time_reset_without_id_splits_the_runs_and_says_so(tmp_path, capsys):
     t, xs = _hopf_rows(3)
-    rows = [(ti, *x) for tr in xs for ti, x in zip(t, tr)]
+    rows = [(ti, *x) for tr in xs for ti, x in zip(t, tr, strict=True)]
     path = _csv(tmp_path / "runs.csv", ["t", "x", "y"], rows)
     assert main(["fit", path]) == 0
     captured = capsys.readouterr()
@@ -238,7 +240,7 @@ def test_time_reset_without_id_splits_the_runs_and_says_so(tmp_path, capsys):
 
 def test_id_column_is_a_trajectory_and_not_a_state(tmp_path, capsys):
     t, xs = _hopf_rows(3)
-    rows = [(k, ti, *x) for k, tr in enumerate(xs) for ti, x in zip(t, tr)]
+    rows = [(k, ti, *x) for k, tr in enumerate(xs) for ti, x in zip(t, tr, strict=True)]
     path = _csv(tmp_path / "d.csv", ["id", "t", "x", "y"], rows)
     out = _fit_json(capsys, ["fit", path, "--json"])
     assert out["feature_names"] == ["x", "y"] and out["discovered"]["dim"] == 1
@@ -246,7 +248,11 @@ def test_id_column_is_a_trajectory_and_not_a_state(tmp_path, capsys):
 
 def test_constant_column_is_refused_by_name_and_states_option_selects(tmp_path, capsys):
     t, xs = _hopf_rows(3)
-    rows = [(k, 21.5, ti, *x) for k, tr in enumerate(xs) for ti, x in zip(t, tr)]
+    rows = [
+        (k, 21.5, ti, *x)
+        for k, tr in enumerate(xs)
+        for ti, x in zip(t, tr, strict=True)
+    ]
     path = _csv(tmp_path / "d.csv", ["trajectory", "temperature", "t", "x", "y"], rows)
     assert main(["fit", path]) == 2
     assert "column(s) ['temperature'] are constant" in capsys.readouterr().err
@@ -256,7 +262,7 @@ def test_constant_column_is_refused_by_name_and_states_option_selects(tmp_path, 
 
 def test_time_and_trajectory_options_name_unusual_columns(tmp_path, capsys):
     t, xs = _hopf_rows(3)
-    rows = [(k, ti, *x) for k, tr in enumerate(xs) for ti, x in zip(t, tr)]
+    rows = [(k, ti, *x) for k, tr in enumerate(xs) for ti, x in zip(t, tr, strict=True)]
     path = _csv(tmp_path / "d.csv", ["batch", "seconds", "x", "y"], rows)
     assert main(["fit", path]) == 2
     assert "no time column" in capsys.readouterr().err
@@ -267,7 +273,7 @@ def test_time_and_trajectory_options_name_unusual_columns(tmp_path, capsys):
 def test_utf8_bom_is_stripped(tmp_path, capsys):
     t, xs = _hopf_rows(1)
     path = tmp_path / "bom.csv"
-    _csv(path, ["t", "x", "y"], [(ti, *x) for ti, x in zip(t, xs[0])])
+    _csv(path, ["t", "x", "y"], [(ti, *x) for ti, x in zip(t, xs[0], strict=True)])
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     assert _fit_json(capsys, ["fit", str(path), "--json"])["feature_names"] == [
         "x",

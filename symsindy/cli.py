@@ -337,8 +337,12 @@ def _simulation_error(model, trajs, times) -> tuple[float, list[str]]:
     """Relative RMS error of simulations from each trajectory's first state."""
     from scipy.integrate import solve_ivp
 
+    from .lie_derivative import resolve_basis
     from .trajectories import stack_trajectories
 
+    # The polynomial evaluated directly: model.predict costs ~50x more per call.
+    basis = resolve_basis(model.feature_library)
+    coef = np.asarray(model.coefficients())
     notes, num, den = [], 0.0, 0.0
     for k, (tr, ti) in enumerate(zip(trajs, times, strict=True)):
         ti = np.arange(len(tr)) * ti if np.ndim(ti) == 0 else np.asarray(ti)
@@ -347,7 +351,7 @@ def _simulation_error(model, trajs, times) -> tuple[float, list[str]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sol = solve_ivp(
-                lambda _, x: np.asarray(model.predict(x[None]))[0],
+                lambda _, x: basis.evaluate(x[None])[0] @ coef.T,
                 (ti[0], ti[-1]),
                 smooth[0],
                 t_eval=ti,

@@ -308,11 +308,14 @@ def _group_json(group) -> dict:
     out = group.to_dict()
     out["dim"] = group.dim
     out["description"] = group.describe().splitlines()
+    # The same numbers as the text summary: the order of every discrete
+    # symmetry found (inside the continuous group or not).
+    out["discrete_group_order"] = int(group.order)
     if group.report is not None:
-        out["relative_singular_values"] = group.report.relative_singular_values.tolist()
-        out["tol"] = group.report.tol
-        out["closure_residual"] = group.report.closure_residual
-    out["discrete_group_order"] = group.order
+        evidence = group.report.to_dict()
+        out.update(evidence)
+        out["discrete_group_order"] = evidence["discrete_order"]
+    out["discrete_generators_beyond_continuous_order"] = int(group.order)
     return out
 
 
@@ -517,17 +520,21 @@ def _fit_optimizer(args, n, names):
     return lambda scales: ps.STLSQ(threshold=args.threshold)
 
 
-def _discover(model, n, args, samples=None):
+def _discover(model, n, args, trajs=None, times=None):
+    """The model's symmetry group; with its training data, by the statistical test."""
     from .discover import discover_symmetries
 
     candidates = _candidate_algebra(args.candidates, n) if args.candidates else None
-    return discover_symmetries(
-        model,
-        candidates=candidates,
-        tol=getattr(args, "tol", None),
-        discrete="auto" if n <= 4 else None,
-        x=samples,
-    )
+    data = {} if trajs is None else {"x": list(trajs), "t": list(times)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return discover_symmetries(
+            model,
+            candidates=candidates,
+            tol=getattr(args, "tol", None),
+            alpha=getattr(args, "alpha", None) or 1e-3,
+            **data,
+        )
 
 
 def _promote_snap(model, trajs, times, names, args):
@@ -565,7 +572,7 @@ def cmd_fit(args) -> int:
     model, _, _ = _fit(trajs, times, names, args, _fit_optimizer(args, n, names))
     if args.promote:
         model = _promote_snap(model, trajs, times, names, args)
-    found = _discover(model, n, args)
+    found = _discover(model, n, args, trajs, times)
     scores = _derivative_scores(model, trajs, times)
     if args.out:
         save_model(model, args.out, inputs=[args.data])
@@ -606,7 +613,9 @@ def cmd_discover(args) -> int:
         model, _, _ = _fit(
             trajs, times, names, args, lambda _: ps.STLSQ(threshold=args.threshold)
         )
-    group = _discover(model, n, args)
+    group = _discover(
+        model, n, args, *(() if path.suffix.lower() == ".json" else (trajs, times))
+    )
     if args.json:
         print(json.dumps(_group_json(group), indent=2))
     else:

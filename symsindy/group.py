@@ -200,7 +200,8 @@ class SymmetryGroup:
             )
             lines.append(
                 f"discrete symmetries among {len(self.report.discrete_residuals)} "
-                f"candidates: a group of order {order}{inside}"
+                f"candidates ({self.report.discrete_family or 'given'}): a group of "
+                f"order {order}{inside}"
             )
         if self.discrete:
             lines.append("discrete generators beyond the continuous group:")
@@ -209,19 +210,7 @@ class SymmetryGroup:
                 for R in self.discrete
             ]
         if self.report is not None:
-            rep = self.report
-            spectrum = ", ".join(f"{s:.2e}" for s in rep.relative_singular_values)
-            lines.append(
-                f"relative singular values ({rep.inner_product} inner product, "
-                f"tol {rep.tol:.1e}): {spectrum}"
-            )
-            lines.append(f"closure residual: {rep.closure_residual:.1e}")
-            if rep.snapped:
-                lines.append("generators snapped to exact values (still within tol)")
-            freq = rep.bootstrap_dim_frequency
-            if freq:
-                stab = ", ".join(f"dim {d}: {p:.0%}" for d, p in sorted(freq.items()))
-                lines.append(f"bootstrap: {stab}")
+            lines += self.report.summary_lines()
         return "\n".join(lines)
 
     def plot(self, axes=None):

@@ -59,8 +59,12 @@ __all__ = [
 DERIVATIVE_NOISE_FLOOR = 1e-3
 
 #: A symmetry is "undetermined" when the data could not detect a breaking of
-#: this relative size (in the L2 norm over the box around the data).
-DETECTABLE_BREAKING = 0.1
+#: this relative size (in the L2 norm over the box around the data): a
+#: perturbation half as large as the model itself would pass unseen. It is a
+#: worst case over every breaking direction, so it only triggers when the data
+#: do not pin the model down (pure noise, a zero model, data on a curve or
+#: surface that does not identify the library's coefficients).
+DETECTABLE_BREAKING = 0.5
 
 #: Default level of every symmetry test.
 DEFAULT_ALPHA = 1e-3

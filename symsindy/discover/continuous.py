@@ -122,12 +122,14 @@ def _proposals(vt_rows, cands) -> list[tuple[LieAlgebra, bool]]:
     """``(algebra, is_exact)``: snapped neighbour, closures, the numerical span."""
     numeric = _combination(vt_rows, cands)
     exact = snap(numeric)
+    if exact is not None:
+        # The exact neighbour and its closure; the numerical span itself is
+        # slightly off and would only be rejected for it.
+        options = ((exact, True), (lie_closure(exact, cands.dim), True))
+    else:
+        options = ((lie_closure(numeric, cands.dim), False),)
     out = []
-    for alg, is_exact in (
-        (exact, True),
-        (lie_closure(exact, cands.dim) if exact is not None else None, True),
-        (lie_closure(numeric, cands.dim), False),
-    ):
+    for alg, is_exact in options:
         if alg is not None and alg.dim:
             out.append((alg, is_exact))
     return out

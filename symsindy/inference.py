@@ -398,13 +398,19 @@ def detectable_breaking(
     from scipy.linalg import eigh, null_space
 
     w = noise.weights
-    t, f = coef.shape
     gram = np.asarray(stats.gram)
     metric = sparse.block_diag([wi * gram for wi in w]).toarray()
     ref_gram = reference.T @ reference
     ref_metric = sparse.block_diag([wi * ref_gram for wi in w]).toarray()
+    # Work in coordinates where the data metric has a unit diagonal, so that
+    # the rank decisions below do not depend on the units of the states.
+    d = np.sqrt(np.clip(np.diag(metric), 0, None))
+    d[d == 0] = 1.0
+    metric = metric / np.outer(d, d)
+    ref_metric = ref_metric / np.outer(d, d)
     Q = sparse.csr_matrix(Q)
-    complement = null_space(np.asarray(Q.T @ metric))
+    Qs = np.asarray(Q.toarray() * d[:, None])
+    complement = null_space(Qs.T @ metric)
     if complement.shape[1] == 0:
         return 0.0
     A = complement.T @ metric @ complement

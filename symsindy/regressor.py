@@ -125,7 +125,9 @@ class SymmetricSINDyRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"degree must be >= 1, got {self.degree}")
         self._y_1d = y.ndim == 1
         Y = y.reshape(-1, 1) if self._y_1d else y
-        self.library_ = LiePolynomialLibrary(self.degree, self.include_bias).fit(X)
+        self.library_ = LiePolynomialLibrary(
+            degree=self.degree, include_bias=self.include_bias
+        ).fit(X)
         theta = np.asarray(self.library_.transform(X))
         self.optimizer_ = self._make_optimizer(X.shape[1], Y.shape[1], input_map)
         self.optimizer_.fit(theta, Y)

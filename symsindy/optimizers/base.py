@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import abc
 import numbers
+import sys
 import warnings
 
 import numpy as np
@@ -357,6 +358,7 @@ class SymmetricOptimizer(DirectFitOptimizer):
         x, y = validate_xy(x_, y)
         weights = check_sample_weight(sample_weight, x.shape[0])
         self._check_params()
+        _join_ensemble(self, sys._getframe(1))
         self.Theta_ = x
         group, basis = self._resolve(x.shape[1], y.shape[1], x)
         if weights is not None:
@@ -471,6 +473,69 @@ class SymmetricOptimizer(DirectFitOptimizer):
             for c, term in zip(self.reduced_coef_, terms, strict=True)
             if c != 0
         ]
+
+
+def _join_ensemble(optimizer, frame) -> None:
+    """Make a calling ``ps.EnsembleOptimizer`` aggregate in symmetric coordinates.
+
+    pysindy's ensemble calls ``opt.fit`` once per member and then takes the
+    coordinate-wise median of the members' ``coef_``, which leaves the
+    symmetric subspace (the median does not commute with constraints such as
+    ``a = b + c``), and it offers no hook for its inner optimizer. So when the
+    caller is an ``EnsembleOptimizer`` wrapping this optimizer, its aggregator
+    is replaced by :class:`SymmetricAggregate` (a median in reduced
+    coordinates, or the user's aggregator projected onto the subspace).
+    Library ensembles drop single columns, which a symmetric term spans
+    together, so they are refused.
+    """
+    from pysindy.optimizers import EnsembleOptimizer
+
+    while frame is not None and frame.f_locals.get("self") is optimizer:
+        frame = frame.f_back  # skip subclasses' own fit wrappers
+    caller = frame.f_locals.get("self") if frame is not None else None
+    if not isinstance(caller, EnsembleOptimizer) or caller.opt is not optimizer:
+        return
+    if caller.library_ensemble:
+        raise ValueError(
+            "library_ensemble=True is not supported with a symmetric optimizer: it "
+            "drops single library columns, but a symmetric term spans several "
+            "columns together; use bagging=True"
+        )
+    agg = caller.ensemble_aggregator
+    if isinstance(agg, SymmetricAggregate):
+        if agg.optimizer is optimizer:
+            return
+        agg = agg.inner
+    caller.ensemble_aggregator = SymmetricAggregate(optimizer, agg)
+
+
+class SymmetricAggregate:
+    """Aggregate ensemble members without leaving the symmetric subspace.
+
+    With no ``inner`` aggregator this is the median of the members' reduced
+    coordinates (pysindy's default median, taken in symmetric coordinates);
+    otherwise ``inner``'s result projected onto the symmetric models. The
+    aggregate also becomes the optimizer's ``coef_``, so
+    ``equivariance_residual`` measures the coefficients the model uses.
+    """
+
+    def __init__(self, optimizer: SymmetricOptimizer, inner=None):
+        self.optimizer = optimizer
+        self.inner = inner
+
+    def __call__(self, coef_list) -> np.ndarray:
+        opt = self.optimizer
+        basis = opt.basis_
+        members = np.asarray(coef_list, dtype=float)
+        if self.inner is None:
+            flat = members.reshape(len(members), -1)
+            reduced = np.median(flat[:, basis.pivots], axis=0)
+        else:
+            reduced = basis.project(np.asarray(self.inner(coef_list), dtype=float))
+        opt.reduced_coef_ = reduced
+        opt.coef_ = basis.to_coef(reduced)
+        opt.ind_ = np.abs(opt.coef_) > SUPPORT_TOL
+        return opt.coef_
 
 
 def _check_feature_count(basis, n_features: int) -> None:

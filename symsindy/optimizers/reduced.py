@@ -161,7 +161,7 @@ class ReducedLeastSquares:
             rhs = np.concatenate([rhs, np.zeros(idx.size)])
         if M.shape[0] == 0:
             return c
-        d = linalg.lstsq(M, rhs, lapack_driver="gelsd", check_finite=False)[0]
+        d = linalg.lstsq(M, rhs, lapack_driver="gelsy", check_finite=False)[0]
         c[idx] = d / s
         return c
 

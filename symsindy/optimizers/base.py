@@ -495,6 +495,13 @@ def _join_ensemble(optimizer, frame) -> None:
     caller = frame.f_locals.get("self") if frame is not None else None
     if not isinstance(caller, EnsembleOptimizer) or caller.opt is not optimizer:
         return
+    from ..equivariance import EquivariantBasis
+
+    symmetry = optimizer.symmetry
+    if not isinstance(symmetry, EquivariantBasis):
+        symmetry = SymmetryGroup.coerce(symmetry)
+        if is_trivial(symmetry) and optimizer.input_action is None:
+            return  # no constraint to keep: pysindy's ensembles work unchanged
     if caller.library_ensemble:
         raise ValueError(
             "library_ensemble=True is not supported with a symmetric optimizer: it "

@@ -173,9 +173,9 @@ if __name__ != "__main__":  # loaded by pytest as a plugin, before conftest.py
 def _run(tests_dir: Path, file: str, substitute: bool) -> dict[str, int]:
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parent)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [here, env.get("PYTHONPATH", "")]
-    ).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([here, env.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep
+    )
     env[_ENV_FLAG] = "1" if substitute else "0"
     env.setdefault("MPLBACKEND", "Agg")
     cmd = [
@@ -212,9 +212,10 @@ def main() -> None:
         base = _run(args.tests_dir, file, substitute=False)
         ours = _run(args.tests_dir, file, substitute=True)
         total = sum(base[k] for k in ("passed", "failed", "error"))
+        total_ours = sum(ours[k] for k in ("passed", "failed", "error"))
         print(
             f"{file:40s} {base['passed']:>6d}/{total:<7d} "
-            f"{ours['passed']:>6d}/{sum(ours[k] for k in ('passed', 'failed', 'error')):<7d}"
+            f"{ours['passed']:>6d}/{total_ours:<7d}"
         )
 
 

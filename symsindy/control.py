@@ -98,9 +98,7 @@ def control_action(symmetry, n_inputs: int, input_action=None) -> ControlAction:
     gens = group.algebra.matrices if group.dim else np.zeros((0, n, n))
     gens_u, elems_u = _input_matrices(input_action, group, m)
     big = np.array([block_diag(A, Au) for A, Au in zip(gens, gens_u, strict=True)])
-    algebra = (
-        LieAlgebra.from_matrices(big) if len(big) else LieAlgebra.trivial(n + m)
-    )
+    algebra = LieAlgebra.from_matrices(big) if len(big) else LieAlgebra.trivial(n + m)
     discrete = [
         (block_diag(R, Ru), R) for R, Ru in zip(group.discrete, elems_u, strict=True)
     ]
@@ -121,8 +119,7 @@ def _input_matrices(input_action, group: SymmetryGroup, m: int):
         )
     if input_action.n != m:
         raise ValueError(
-            f"input_action acts on R^{input_action.n} but there are {m} control "
-            "inputs"
+            f"input_action acts on R^{input_action.n} but there are {m} control inputs"
         )
     if input_action.dim != dim or len(input_action.discrete) != k:
         raise ValueError(

@@ -161,7 +161,9 @@ def test_sr3_regressor_passes_every_sklearn_estimator_check():
     check_regressors_train with a training R^2 of 0.26."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = check_estimator(SymmetricSINDyRegressor(optimizer="sr3"), on_fail=None)
+        results = check_estimator(
+            SymmetricSINDyRegressor(optimizer="sr3"), on_fail=None
+        )
     failed = [r["check_name"] for r in results if r["status"] == "failed"]
     assert failed == []
 
@@ -174,9 +176,9 @@ def test_plain_and_symmetric_paths_agree_on_exactly_symmetric_data(optimizer):
     X = np.vstack(datasets.simulate(sys, 3, np.linspace(0, 5, 200), seed=0))
     Y = sys.rhs(X)
     plain = SymmetricSINDyRegressor(optimizer=optimizer).fit(X, Y)
-    sym = SymmetricSINDyRegressor(
-        optimizer=optimizer, symmetry=LieAlgebra.so(2)
-    ).fit(X, Y)
+    sym = SymmetricSINDyRegressor(optimizer=optimizer, symmetry=LieAlgebra.so(2)).fit(
+        X, Y
+    )
     np.testing.assert_allclose(plain.coef_, sym.coef_, atol=1e-9)
     np.testing.assert_allclose(plain.coef_, sys.coefficients(3), atol=1e-9)
 

@@ -208,7 +208,9 @@ class EquivariantSR3(SymmetricOptimizer):
             w = w_new
             history.append(w.copy())
             if self.verbose:
-                print(f"iteration {k}: change {change:.3e}, {np.count_nonzero(w)} terms")
+                print(
+                    f"iteration {k}: change {change:.3e}, {np.count_nonzero(w)} terms"
+                )
             if change < self.tol:
                 self.converged_ = True
                 break
@@ -224,8 +226,7 @@ class EquivariantSR3(SymmetricOptimizer):
         """Robust SR3: sample weights on the capped simplex, updated each step."""
         if not hasattr(self, "_rows"):
             raise ValueError(
-                "trimming needs the data rows; it is not available in "
-                "fit_statistics"
+                "trimming needs the data rows; it is not available in fit_statistics"
             )
         from .._validation import validate_xy
 
@@ -254,9 +255,10 @@ class EquivariantSR3(SymmetricOptimizer):
             trim_new = capped_simplex_projection(
                 trim - self.trimming_step_size * grad, frac
             )
-            change = np.linalg.norm(w_new - w) / nu + np.linalg.norm(
-                trim_new - trim
-            ) / self.trimming_step_size
+            change = (
+                np.linalg.norm(w_new - w) / nu
+                + np.linalg.norm(trim_new - trim) / self.trimming_step_size
+            )
             w, trim = w_new, trim_new
             history.append(w.copy())
             self.history_trimming_.append(trim)

@@ -250,6 +250,7 @@ def test_complex_library_matrix_is_refused():
 
 
 # ------------------------------------------------------------------ ensembles
+@pytest.mark.slow
 @pytest.mark.parametrize("Opt", OPTIMIZERS)
 def test_bagged_ensemble_keeps_the_symmetry(Opt):
     """0.1: the median left the symmetric subspace (2.9e-3 / 5.8e-2 on coupled

@@ -64,6 +64,7 @@ def test_so2_enforced_hopf_fit_beats_plain_stlsq_at_5_percent_noise(Opt, seed):
     assert _rel_err(sym, true) < 0.25 * _rel_err(plain, true)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("Opt", OPTIMIZERS)
 def test_every_iterate_is_exactly_equivariant_for_continuous_plus_discrete(Opt):
     J = LieAlgebra.so(2).matrices[0]

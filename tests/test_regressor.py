@@ -156,6 +156,7 @@ def test_promotion_and_discovery_through_the_estimator(hopf_stack):
         SymmetricSINDyRegressor(symmetry=LieAlgebra.so(3)).fit(X, Y)
 
 
+@pytest.mark.slow
 def test_sr3_regressor_passes_every_sklearn_estimator_check():
     """0.1: the plain SR3 path (ps.SR3, not unbiased) failed
     check_regressors_train with a training R^2 of 0.26."""

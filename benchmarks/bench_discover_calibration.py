@@ -325,14 +325,18 @@ def _dysts_coefficients(system, n):
 def _is_polynomial(system, n) -> bool:
     """Autonomous and a polynomial of degree <= 3 (relative LS residual <= 1e-10).
 
-    Tested at 400 random points at each of three scales (0.1, 1 and 10 times a
-    standard normal, plus the dysts initial condition), each scale fitted on its
-    own: a piecewise flow (Colpitts) is linear on the unit scale alone.
+    Tested at 400 points ``c + s u`` (``u`` standard normal) for three centres
+    and spreads: (0, 1), (0, 10) and (dysts initial condition, 1 + its size);
+    the library is evaluated at ``u`` (a polynomial in x is one in u of the same
+    degree) to keep the fit well conditioned. Several spreads are needed: a
+    piecewise flow (Colpitts) is linear on the unit scale alone.
     """
     rng = np.random.default_rng(0)
     lib = ss.Monomials(n, DEGREE)
-    for scale in (0.1, 1.0, 10.0):
-        x = scale * rng.normal(size=(400, n)) + np.asarray(system.ic, float)
+    ic = np.asarray(system.ic, float)
+    for centre, spread in ((0.0, 1.0), (0.0, 10.0), (ic, 1.0 + np.abs(ic).max())):
+        u = rng.normal(size=(400, n))
+        x = centre + spread * u
         try:
             f0 = np.array([system.rhs(p, 0.0) for p in x], dtype=float)
             f1 = np.array([system.rhs(p, 1.7) for p in x], dtype=float)
@@ -340,7 +344,7 @@ def _is_polynomial(system, n) -> bool:
             return False
         if not np.all(np.isfinite(f0)) or not np.allclose(f0, f1, rtol=1e-12):
             return False  # non-autonomous
-        theta = lib.evaluate(x)
+        theta = lib.evaluate(u)
         fit, *_ = np.linalg.lstsq(theta, f0, rcond=None)
         if np.linalg.norm(theta @ fit - f0) > 1e-10 * np.linalg.norm(f0):
             return False

@@ -406,22 +406,45 @@ def _dysts_bench(name, system, coef) -> Bench:
 
 
 # --------------------------------------------------------------- simulation
+#: CPU seconds one integration may take (a stiff or escaping run is redrawn).
+MAX_RUN_SECONDS = 10.0
+
+
+class _Escaped(Exception):
+    pass
+
+
 def _integrate(bench: Bench, x0, t, limit=100.0):
-    """A run of the exact polynomial; None if it fails or leaves ``limit`` x scale."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sol = solve_ivp(
-            lambda _, x: bench.rhs(x)[0],
-            (t[0], t[-1]),
-            x0,
-            t_eval=t,
-            method="LSODA",
-            rtol=1e-10,
-            atol=1e-10 * bench.scale,
-        )
-    if not sol.success or sol.y.shape[1] != len(t) or not np.all(np.isfinite(sol.y)):
+    """A run of the exact polynomial; None if it fails, leaves ``limit`` times
+    the attractor's scale, or takes more than ``MAX_RUN_SECONDS`` CPU seconds."""
+    bound = limit * max(bench.scale, np.abs(x0).max())
+    start = time.process_time()
+
+    def rhs(_, x):
+        if time.process_time() - start > MAX_RUN_SECONDS:
+            raise _Escaped
+        return bench.rhs(x)[0]
+
+    def escape(_, x):
+        return bound - np.abs(x).max()
+
+    escape.terminal = True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sol = solve_ivp(
+                rhs,
+                (t[0], t[-1]),
+                x0,
+                t_eval=t,
+                method="LSODA",
+                rtol=1e-10,
+                atol=1e-10 * bench.scale,
+                events=escape if np.isfinite(bound) else None,
+            )
+    except _Escaped:
         return None
-    if np.abs(sol.y).max() > limit * max(bench.scale, np.abs(x0).max()):
+    if not sol.success or sol.y.shape[1] != len(t) or not np.all(np.isfinite(sol.y)):
         return None
     return sol.y.T
 

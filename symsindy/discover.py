@@ -34,7 +34,12 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from .algebra import LieAlgebra
-from .group import DiscoveryReport, SymmetryGroup, generated_group, group_key
+from .finite_groups import (
+    FiniteMatrixGroup,
+    generating_set,
+    generators_modulo_identity_component,
+)
+from .group import DiscoveryReport, SymmetryGroup
 from .inner_product import apply_weight, function_weight, resolve_inner_product
 from .lie_derivative import lie_derivative_stack, resolve_basis
 from .optimizers.base import check_finite
@@ -276,28 +281,6 @@ def _signed_permutation_residuals(coef, basis, perms, signs, output, R_in, batch
     return out
 
 
-def _generators_beyond_continuous(algebra, holding, n) -> list[np.ndarray]:
-    """A small generating set of ``holding`` modulo the continuous group.
-
-    Elements already in ``exp(algebra)`` (e.g. rotations by 90 degrees of a
-    rotation-symmetric model) are implied by the continuous symmetry, so the
-    greedy choice starts from them and adds only what they do not generate.
-    """
-    if not holding:
-        return []
-    full = SymmetryGroup(algebra, holding, n=n)
-    elements, marked = full.elements(), full.in_identity_component()
-    base = [g for g, m in zip(elements, marked, strict=True) if m]
-    generated = {group_key(g) for g in base}
-    gens: list[np.ndarray] = []
-    for g in sorted(holding, key=lambda m: np.count_nonzero(m != np.eye(n))):
-        if group_key(g) in generated:
-            continue
-        gens.append(g)
-        generated = {group_key(h) for h in generated_group(base + gens, n)}
-    return gens
-
-
 # ------------------------------------------------------------------ main
 def discover_symmetries(
     model,
@@ -429,8 +412,8 @@ def discover_symmetries(
             coef, basis, cands, output, samples, inner_product
         )
         holding = [R for R, r in residuals if r <= discrete_tol]
-        discrete_found = _generators_beyond_continuous(algebra, holding, n)
-        discrete_order = len(generated_group(holding, n))
+        discrete_found = generators_modulo_identity_component(holding, algebra, n)
+        discrete_order = FiniteMatrixGroup(generating_set(holding, n), n).order
 
     boot = None
     if n_bootstrap:

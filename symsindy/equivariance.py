@@ -28,9 +28,9 @@ from scipy.sparse.csgraph import connected_components
 from threadpoolctl import threadpool_limits
 
 from .group import SymmetryGroup
-from .lie_derivative import discrete_constraint, lie_derivative_stack, resolve_basis
 from .linalg import echelon_basis, null_space
 from .polynomials import Monomials
+from .spaces import ModelSpace
 
 __all__ = [
     "EquivariantBasis",
@@ -48,33 +48,13 @@ def symmetry_constraints(
 
     Parameters
     ----------
-    library : Monomials or pysindy.PolynomialLibrary
+    library : Monomials, pysindy.PolynomialLibrary or ModelSpace
     symmetry : SymmetryGroup, LieAlgebra or generator matrices
     output : "vector" or "invariant"
     n_targets : int, optional
     """
     group = SymmetryGroup.coerce(symmetry)
-    basis = resolve_basis(library, group.n)
-    if basis.n_vars != group.n:
-        raise ValueError(
-            f"the symmetry acts on R^{group.n} but the library has {basis.n_vars} "
-            "state variables"
-        )
-    blocks = []
-    t = n_targets
-    if group.dim:
-        op = lie_derivative_stack(basis, group.algebra, output, n_targets)
-        blocks.append(op.matrix)
-        t = op.n_targets
-    for R in group.discrete:
-        op = discrete_constraint(basis, R, output, n_targets)
-        blocks.append(op.matrix)
-        t = op.n_targets
-    if t is None:
-        t = group.n if output == "vector" else 1
-    if not blocks:
-        return sparse.csr_matrix((0, t * len(basis)))
-    return sparse.vstack(blocks, format="csr")
+    return ModelSpace.of(library, group.n, output, n_targets).constraints(group)
 
 
 @dataclass(frozen=True)
@@ -188,13 +168,12 @@ def equivariant_basis(
     ["x0' = x0, x1' = x1", "x0' = x1, x1' = -x0"]
     """
     group = SymmetryGroup.coerce(symmetry)
-    basis = resolve_basis(library, group.n)
-    key = _cache_key(basis, group, output, n_targets)
+    space = ModelSpace.of(library, group.n, output, n_targets)
+    key = _cache_key(space, group)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    K = symmetry_constraints(basis, group, output, n_targets)
-    result = basis_from_constraints(K, basis)
+    result = basis_from_constraints(space.constraints(group), space.basis)
     _CACHE[key] = result
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -207,12 +186,9 @@ _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 32
 
 
-def _cache_key(basis, group, output, n_targets):
-    out = output if isinstance(output, str) else np.asarray(output).tobytes()
+def _cache_key(space: ModelSpace, group: SymmetryGroup):
     return (
-        basis,
-        out,
-        n_targets,
+        space.key(),
         group.algebra.degree,
         group.algebra.coefficients.shape,
         group.algebra.coefficients.tobytes(),

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from ._validation import check_invertible, check_square
 from .algebra import LieAlgebra
 from .polynomials import (
     Monomials,
@@ -47,6 +48,7 @@ from .polynomials import (
     jacobian_product_tensor,
     substitution_matrix,
 )
+from .spaces import ModelSpace, OutputAction, check_acts_on, resolve_basis
 
 __all__ = [
     "CoefficientOperator",
@@ -56,9 +58,11 @@ __all__ = [
     "lie_derivative_stack",
     "lie_derivative_matrix",
     "discrete_constraint",
+    "build_lie_derivative",
+    "build_discrete_constraint",
 ]
 
-OutputAction = str | np.ndarray | Sequence[np.ndarray]
+OutputActionLike = str | np.ndarray | Sequence[np.ndarray] | OutputAction
 
 
 @dataclass(frozen=True)
@@ -97,61 +101,10 @@ class CoefficientOperator:
         return out[0] if self.n_blocks == 1 else out
 
 
-def resolve_basis(library, n_vars: int | None = None) -> Monomials:
-    """The monomial basis of a library.
-
-    Parameters
-    ----------
-    library : Monomials or pysindy.PolynomialLibrary
-        A pysindy library must be fitted, or ``n_vars`` given.
-    n_vars : int, optional
-        State dimension, used when ``library`` is not fitted.
-
-    Raises
-    ------
-    ValueError
-        For libraries that are not closed under linear changes of coordinates
-        (``interaction_only=True`` or ``include_interaction=False``).
-    TypeError
-        For anything that is not a polynomial library.
-    """
-    if isinstance(library, Monomials):
-        return library
-    from pysindy import PolynomialLibrary
-
-    if not isinstance(library, PolynomialLibrary):
-        raise TypeError(
-            "library must be a pysindy PolynomialLibrary (or LiePolynomialLibrary) "
-            f"or a symsindy Monomials basis, got {type(library).__name__}"
-        )
-    if library.interaction_only or not library.include_interaction:
-        raise ValueError(
-            "library must contain all monomials up to its degree: with "
-            "interaction_only=True or include_interaction=False it is not closed "
-            "under linear maps (rotating x0*x1 produces x0^2), so symmetry "
-            "operators cannot be exact on it"
-        )
-    fitted_n = getattr(library, "n_features_in_", None)
-    if fitted_n is not None and n_vars is not None and fitted_n != n_vars:
-        raise ValueError(
-            f"library was fitted on {fitted_n} state variables but the symmetry "
-            f"acts on {n_vars}"
-        )
-    n = fitted_n if fitted_n is not None else n_vars
-    if n is None:
-        raise ValueError("library is not fitted; pass n_vars (the state dimension)")
-    return Monomials(int(n), int(library.degree), 0 if library.include_bias else 1)
-
-
 def _as_algebra(generator) -> LieAlgebra:
     if isinstance(generator, LieAlgebra):
         return generator
-    arr = np.asarray(generator, dtype=float)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
-        raise ValueError(
-            "generator must be a square (n, n) matrix or a LieAlgebra, got shape "
-            f"{arr.shape}"
-        )
+    arr = check_square("generator", generator)
     return LieAlgebra.from_matrices(arr)
 
 
@@ -163,43 +116,63 @@ def output_basis(basis: Monomials, algebra: LieAlgebra) -> Monomials:
     return Monomials(basis.n_vars, hi, lo)
 
 
-def _output_matrices(output, algebra_dim: int, n: int, n_targets: int | None):
-    """Normalise ``output`` to (kind, list of per-generator matrices, n_targets)."""
-    if isinstance(output, str):
-        if output == "vector":
-            if n_targets is not None and n_targets != n:
-                raise ValueError(
-                    f'output="vector" needs n_targets == state dimension {n}, got '
-                    f"{n_targets}; use output='invariant' for scalar functions"
-                )
-            return "vector", None, n
-        if output == "invariant":
-            return "invariant", None, 1 if n_targets is None else int(n_targets)
-        raise ValueError(
-            f"output must be 'vector', 'invariant' or output matrices, got {output!r}"
-        )
-    mats = np.asarray(output, dtype=float)
-    if mats.ndim == 2:
-        mats = mats[None]
-    if mats.ndim != 3 or mats.shape[1] != mats.shape[2] or mats.shape[0] != algebra_dim:
-        raise ValueError(
-            f"output matrices must have shape ({algebra_dim}, m, m), one per "
-            f"generator; got {np.shape(output)}"
-        )
-    if not np.all(np.isfinite(mats)):
-        raise ValueError("output matrices contain NaN or inf")
-    if n_targets is not None and n_targets != mats.shape[1]:
-        raise ValueError(
-            f"output matrices are {mats.shape[1]}x{mats.shape[1]}, "
-            f"but n_targets={n_targets}"
-        )
-    return "matrix", mats, mats.shape[1]
+def build_lie_derivative(space: ModelSpace, algebra: LieAlgebra) -> CoefficientOperator:
+    """The stacked Lie-derivative operator of ``algebra`` on ``space``.
+
+    Block ``q`` maps ``vec(C)`` to ``vec(L_xi_q F)``: the directional derivative
+    ``DF xi_q`` is ``C M_q`` (``M_q`` from exponent arithmetic) and the output
+    action subtracts ``D xi_q F`` (vector fields) or ``B_q F`` (matrices).
+    """
+    if not isinstance(algebra, LieAlgebra):
+        raise TypeError(f"algebra must be a LieAlgebra, got {type(algebra).__name__}")
+    check_acts_on("the generators", algebra.n, space.n_vars)
+    basis, t, action = space.basis, space.n_targets, space.output
+    mats = action.generator_matrices(algebra.dim)
+    out = output_basis(basis, algebra)
+    E = embedding_matrix(basis, out) if mats is not None else None
+    blocks = []
+    for q, field in enumerate(algebra.coefficients):
+        M = directional_derivative_matrix(basis, algebra.basis, field, out)
+        L = sparse.kron(sparse.identity(t), M.T)
+        if action.is_vector:
+            L = L - jacobian_product_tensor(algebra.basis, field, basis, out)
+        elif mats is not None:
+            L = L - sparse.kron(sparse.csr_matrix(mats[q]), E.T)
+        blocks.append(L)
+    matrix = (
+        sparse.vstack(blocks, format="csr")
+        if blocks
+        else sparse.csr_matrix((0, t * len(basis)))
+    )
+    return CoefficientOperator(matrix, basis, out, t, algebra.dim)
+
+
+def build_discrete_constraint(
+    space: ModelSpace, R: np.ndarray, S: np.ndarray | None = None
+) -> CoefficientOperator:
+    """Operator ``vec(C) -> vec(C P_R - S C)`` on ``space``.
+
+    ``S`` defaults to the space's output action on ``R``.
+    """
+    R = check_square("R", R)
+    check_acts_on("R", R.shape[0], space.n_vars)
+    check_invertible("R", R)
+    t = space.n_targets
+    S = space.output.element_matrix(R, t) if S is None else check_square("S", S, t)
+    P = substitution_matrix(space.basis, R)
+    f = space.n_features
+    matrix = sparse.kron(sparse.identity(t), P.T) - sparse.kron(
+        sparse.csr_matrix(S), sparse.identity(f)
+    )
+    matrix = sparse.csr_matrix(matrix)
+    matrix.eliminate_zeros()
+    return CoefficientOperator(matrix, space.basis, space.basis, t, 1)
 
 
 def lie_derivative_stack(
     library,
     algebra: LieAlgebra,
-    output: OutputAction = "vector",
+    output: OutputActionLike = "vector",
     n_targets: int | None = None,
 ) -> CoefficientOperator:
     """Stacked operators ``vec(C) -> (vec(L_xi_q F))_q`` over an algebra's basis.
@@ -207,14 +180,14 @@ def lie_derivative_stack(
     This is the bilinear map of the design read with the generators fixed: its
     nullspace is the set of symmetric models (used to enforce), and for a fixed
     model ``C`` the reshaped product gives the matrix used to discover and
-    promote (see :func:`lie_derivative_matrix`).
+    promote (see :class:`symsindy.spectrum.LieDerivativeMatrix`).
 
     Parameters
     ----------
     library : Monomials or pysindy.PolynomialLibrary
     algebra : LieAlgebra
-    output : "vector", "invariant" or array (dim, m, m)
-        Action on the model's outputs (see module docstring).
+    output : "vector", "invariant", array (dim, m, m) or OutputAction
+        Action on the model's outputs (see :mod:`symsindy.spaces`).
     n_targets : int, optional
         Number of model outputs (defaults: n for "vector", 1 for "invariant").
 
@@ -231,36 +204,14 @@ def lie_derivative_stack(
     """
     if not isinstance(algebra, LieAlgebra):
         raise TypeError(f"algebra must be a LieAlgebra, got {type(algebra).__name__}")
-    basis = resolve_basis(library, algebra.n)
-    if basis.n_vars != algebra.n:
-        raise ValueError(
-            f"generators act on R^{algebra.n} but the library has {basis.n_vars} "
-            "state variables"
-        )
-    kind, mats, t = _output_matrices(output, algebra.dim, algebra.n, n_targets)
-    out = output_basis(basis, algebra)
-    E = embedding_matrix(basis, out) if kind == "matrix" else None
-    blocks = []
-    for q, field in enumerate(algebra.coefficients):
-        M = directional_derivative_matrix(basis, algebra.basis, field, out)
-        L = sparse.kron(sparse.identity(t), M.T)
-        if kind == "vector":
-            L = L - jacobian_product_tensor(algebra.basis, field, basis, out)
-        elif kind == "matrix":
-            L = L - sparse.kron(sparse.csr_matrix(mats[q]), E.T)
-        blocks.append(L)
-    matrix = (
-        sparse.vstack(blocks, format="csr")
-        if blocks
-        else sparse.csr_matrix((0, t * len(basis)))
-    )
-    return CoefficientOperator(matrix, basis, out, t, algebra.dim)
+    space = ModelSpace.of(library, algebra.n, output, n_targets)
+    return space.lie_derivative(algebra)
 
 
 def lie_derivative(
     library,
     generator,
-    output: OutputAction = "vector",
+    output: OutputActionLike = "vector",
     n_targets: int | None = None,
 ) -> CoefficientOperator:
     """The operator ``vec(C) -> vec(L_xi F)`` for one generator.
@@ -292,8 +243,6 @@ def lie_derivative(
             f"generator must be a single field, got an algebra of dimension "
             f"{algebra.dim}; use lie_derivative_stack"
         )
-    if not isinstance(output, str):
-        output = np.asarray(output, dtype=float)[None]
     return lie_derivative_stack(library, algebra, output, n_targets)
 
 
@@ -301,14 +250,16 @@ def lie_derivative_matrix(
     coef: np.ndarray,
     library,
     algebra: LieAlgebra,
-    output: OutputAction = "vector",
+    output: OutputActionLike = "vector",
     operator: CoefficientOperator | None = None,
 ) -> np.ndarray:
     """Matrix whose column ``q`` is ``vec(L_xi_q F)`` for the model ``F = C Theta``.
 
     Its nullspace (in generator space) is the model's symmetry algebra inside
     ``algebra``; its singular values measure how strongly each direction is
-    broken. Shape ``(n_targets * n_out, algebra.dim)``.
+    broken. Shape ``(n_targets * n_out, algebra.dim)``. For weighted function
+    norms, singular values and a ``LinearOperator`` view use
+    :class:`symsindy.spectrum.LieDerivativeMatrix`.
 
     ``operator`` may pass a precomputed :func:`lie_derivative_stack`.
     """
@@ -334,30 +285,6 @@ def discrete_constraint(
     output : "vector" (``S = R``), "invariant" (``S = I``) or an (m, m) matrix ``S``.
     n_targets : int, optional
     """
-    R = np.asarray(R, dtype=float)
-    if R.ndim != 2 or R.shape[0] != R.shape[1]:
-        raise ValueError(f"R must be a square (n, n) matrix, got shape {R.shape}")
-    if not np.all(np.isfinite(R)):
-        raise ValueError("R contains NaN or inf")
-    n = R.shape[0]
-    basis = resolve_basis(library, n)
-    if basis.n_vars != n:
-        raise ValueError(
-            f"R acts on R^{n} but the library has {basis.n_vars} state variables"
-        )
-    if abs(np.linalg.det(R)) < 1e-12:
-        raise ValueError("R must be invertible")
-    if isinstance(output, str):
-        kind, _, t = _output_matrices(output, 1, n, n_targets)
-        S = R if kind == "vector" else np.eye(t)
-    else:
-        _, mats, t = _output_matrices(np.asarray(output)[None], 1, n, n_targets)
-        S = mats[0]
-    P = substitution_matrix(basis, R)
-    f = len(basis)
-    matrix = sparse.kron(sparse.identity(t), P.T) - sparse.kron(
-        sparse.csr_matrix(S), sparse.identity(f)
-    )
-    matrix = sparse.csr_matrix(matrix)
-    matrix.eliminate_zeros()
-    return CoefficientOperator(matrix, basis, basis, t, 1)
+    R = check_square("R", R)
+    space = ModelSpace.of(library, R.shape[0], output, n_targets)
+    return space.discrete_constraint(R)

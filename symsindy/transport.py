@@ -21,8 +21,8 @@ from scipy import sparse
 
 from .algebra import LieAlgebra
 from .group import SymmetryGroup
-from .lie_derivative import discrete_constraint, lie_derivative_stack
 from .polynomials import Monomials
+from .spaces import ModelSpace, OutputAction
 
 __all__ = ["affine_map", "transported_constraints"]
 
@@ -79,7 +79,8 @@ def transported_constraints(
     """
     group = SymmetryGroup.coerce(group)
     n = group.n
-    t = n if output == "vector" else (1 if n_targets is None else n_targets)
+    space = ModelSpace.of(basis, n, output, n_targets)
+    t = space.n_targets
     Minv = np.linalg.inv(M)
     blocks = []
     if group.dim:
@@ -93,8 +94,11 @@ def transported_constraints(
             A_new = M @ A @ Minv
             fields[k, :, 1:] = A_new
             fields[k, :, 0] = -A_new @ b
-        out = mats if output == "vector" else np.zeros((group.dim, t, t))
-        blocks.append(lie_derivative_stack(basis, LieAlgebra(fields, 1), out, t).matrix)
+        # In the new coordinates the input field is affine while the outputs
+        # (derivatives in original units) still transform by A itself.
+        out = mats if space.output.is_vector else np.zeros((group.dim, t, t))
+        moved = ModelSpace(basis, t, OutputAction.coerce(out))
+        blocks.append(moved.lie_derivative(LieAlgebra(fields, 1)).matrix)
     for R in group.discrete:
         R_new = M @ R @ Minv
         if not np.allclose(R_new @ b, b, atol=1e-10 * max(1.0, np.abs(b).max())):
@@ -103,8 +107,8 @@ def transported_constraints(
                 "centring (R mean != mean); use StandardScaler(with_mean=False) or "
                 "centre the data so that the symmetry fixes the mean"
             )
-        S = R if output == "vector" else np.eye(t)
-        blocks.append(discrete_constraint(basis, R_new, S, t).matrix)
+        S = space.output.element_matrix(R, t)
+        blocks.append(space.discrete_constraint(R_new, S).matrix)
     if not blocks:
-        return sparse.csr_matrix((0, t * len(basis)))
+        return space.zeros()
     return sparse.vstack(blocks, format="csr")

@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from .group import SymmetryGroup
 from .linalg import echelon_basis, null_space
 from .polynomials import Monomials
+from .size_guard import check_dense_blocks, progress
 from .spaces import ModelSpace
 
 __all__ = [
@@ -218,8 +219,9 @@ def basis_from_constraints(K, basis: Monomials) -> EquivariantBasis:
     pivots = list(free)
     # The blocks are small: threaded BLAS only adds synchronisation (and
     # busy-waiting threads on a loaded machine), so run them single-threaded.
+    work = check_dense_blocks(blocks.sizes())
     with threadpool_limits(limits=1, user_api="blas"):
-        for idx, block in blocks:
+        for idx, block in progress(blocks, work, "symmetric basis", len(blocks)):
             N = null_space(block)
             if N.shape[1] == 0:
                 continue

@@ -46,7 +46,7 @@ BYTES_PER_NONZERO = 40
 
 #: Floating-point operations above which a loop shows a progress bar
 #: (about a few seconds of single-threaded work).
-PROGRESS_FLOPS = 5e9
+PROGRESS_FLOPS = 2e10
 
 #: Floating-point operations above which a computation is refused (about ten
 #: minutes single-threaded); override with ``SYMSINDY_MAX_FLOPS``.

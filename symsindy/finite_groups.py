@@ -67,7 +67,9 @@ class GroupOrder(int):
         return f"{int(self)}" if self.exact else f">= {int(self)}"
 
     def __repr__(self) -> str:
-        return f"GroupOrder({int(self)}, exact={self.exact})"
+        return (
+            repr(int(self)) if self.exact else f"GroupOrder({int(self)}, exact=False)"
+        )
 
 
 def group_key(g: np.ndarray) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,63 +17,16 @@ from .finite_groups import (
 )
 from .naming import describe_algebra, describe_discrete
 
-__all__ = ["SymmetryGroup", "DiscoveryReport", "generated_group", "group_key"]
+__all__ = ["SymmetryGroup", "generated_group", "group_key"]
 
 
-@dataclass
-class DiscoveryReport:
-    """How a :class:`SymmetryGroup` was discovered (see :func:`discover_symmetries`).
+def __getattr__(name):
+    # DiscoveryReport moved to symsindy.discover.report; keep the old path.
+    if name == "DiscoveryReport":
+        from .discover.report import DiscoveryReport
 
-    Attributes
-    ----------
-    singular_values : ndarray
-        Singular values of the weighted Lie-derivative matrix, descending.
-    relative_singular_values : ndarray
-        The same divided by the model's norm (the quantity compared with ``tol``).
-    tol : float
-        Threshold on relative singular values: directions below are symmetries.
-    inner_product : str
-        ``"data"`` (L2 over the sample points) or ``"coefficients"``.
-    candidates : LieAlgebra
-        The candidate algebra searched, with its basis orthonormalised.
-    closure_residual : float
-        Distance of brackets of the discovered generators from their span.
-    structure_constants : ndarray
-        ``c[i, j, k]`` of the discovered (orthonormal) basis.
-    discrete_residuals : list of (ndarray, float)
-        Every discrete candidate checked with its relative residual.
-    discrete_order : int
-        Order of the group of all discrete candidates that hold (including
-        those inside the continuous group).
-    bootstrap_relative_singular_values : ndarray or None
-        ``(n_bootstrap, dim)`` spectra of models refitted on resampled data.
-    snapped : bool
-        Whether the generators were replaced by nearby exact ones.
-    """
-
-    singular_values: np.ndarray
-    relative_singular_values: np.ndarray
-    tol: float
-    inner_product: str
-    candidates: LieAlgebra
-    closure_residual: float
-    structure_constants: np.ndarray
-    discrete_tol: float = 0.0
-    discrete_residuals: list = field(default_factory=list)
-    discrete_order: int = 1
-    bootstrap_relative_singular_values: np.ndarray | None = None
-    snapped: bool = False
-
-    @property
-    def bootstrap_dim_frequency(self) -> dict[int, float] | None:
-        """Fraction of bootstrap replicates giving each dimension."""
-        if self.bootstrap_relative_singular_values is None:
-            return None
-        dims = (self.bootstrap_relative_singular_values <= self.tol).sum(axis=1)
-        values, counts = np.unique(dims, return_counts=True)
-        return {
-            int(v): float(c) / len(dims) for v, c in zip(values, counts, strict=True)
-        }
+        return DiscoveryReport
+    raise AttributeError(name)
 
 
 class SymmetryGroup:
@@ -112,7 +64,7 @@ class SymmetryGroup:
         discrete: Sequence[np.ndarray] = (),
         n: int | None = None,
         coordinate_names: Sequence[str] | None = None,
-        report: DiscoveryReport | None = None,
+        report=None,
     ):
         discrete = [np.asarray(R, dtype=float) for R in discrete]
         sizes = {R.shape for R in discrete}
@@ -248,7 +200,8 @@ class SymmetryGroup:
             )
             lines.append(
                 f"discrete symmetries among {len(self.report.discrete_residuals)} "
-                f"candidates: a group of order {order}{inside}"
+                f"candidates ({self.report.discrete_family or 'given'}): a group of "
+                f"order {order}{inside}"
             )
         if self.discrete:
             lines.append("discrete generators beyond the continuous group:")
@@ -257,19 +210,7 @@ class SymmetryGroup:
                 for R in self.discrete
             ]
         if self.report is not None:
-            rep = self.report
-            spectrum = ", ".join(f"{s:.2e}" for s in rep.relative_singular_values)
-            lines.append(
-                f"relative singular values ({rep.inner_product} inner product, "
-                f"tol {rep.tol:.1e}): {spectrum}"
-            )
-            lines.append(f"closure residual: {rep.closure_residual:.1e}")
-            if rep.snapped:
-                lines.append("generators snapped to exact values (still within tol)")
-            freq = rep.bootstrap_dim_frequency
-            if freq:
-                stab = ", ".join(f"dim {d}: {p:.0%}" for d, p in sorted(freq.items()))
-                lines.append(f"bootstrap: {stab}")
+            lines += self.report.summary_lines()
         return "\n".join(lines)
 
     def plot(self, axes=None):

@@ -548,14 +548,14 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         return result
 
     def _snap_refit(self, x, y, basis, cand):
-        from .discover import discover_symmetries
+        from .discover import DEFAULT_TOL, discover_symmetries
         from .optimizers import EquivariantSTLSQ
 
         found = discover_symmetries(
             self.coef_,
             library=basis,
             candidates=cand,
-            tol=self.snap_tol,
+            tol=DEFAULT_TOL if self.snap_tol is None else self.snap_tol,
             x=basis.states(x) if self.inner_product == "data" else None,
             inner_product=self.inner_product,
             discrete=None,

@@ -128,4 +128,5 @@ def test_discovery_with_default_arguments_handles_all_of_gl_n(n):
 
 def test_group_order_is_an_int_with_exactness():
     order = GroupOrder(5)
-    assert order == 5 and order.exact and repr(order) == "GroupOrder(5, exact=True)"
+    assert order == 5 and order.exact and repr(order) == "5"
+    assert repr(GroupOrder(7, exact=False)) == "GroupOrder(7, exact=False)"

@@ -280,3 +280,39 @@ def test_rss_checks_coefficient_shape_and_merge_checks_compatibility():
         stats.rss(np.zeros((3, 2)))
     with pytest.raises(ValueError, match="max_lag"):
         stats.merge(SufficientStatistics(3, 2, max_lag=2))
+
+
+def test_enforced_fit_from_streamed_statistics_equals_the_in_memory_fit():
+    from symsindy import EquivariantSTLSQ, LieAlgebra
+    from symsindy.regression_data import ArrayStatistics
+
+    rng = np.random.default_rng(7)
+    dt = 0.01
+    t = np.arange(0, 6, dt)
+    trajs = []
+    for _ in range(3):  # Hopf normal form: rotation-symmetric
+        r0, p0 = rng.uniform(0.2, 1.5), rng.uniform(0, 2 * np.pi)
+        r = 1 / np.sqrt(1 + (1 / r0**2 - 1) * np.exp(-2 * t))
+        trajs.append(np.column_stack([r * np.cos(p0 + t), r * np.sin(p0 + t)]))
+    diff = ps.SmoothedFiniteDifference()
+    model = ps.SINDy(
+        optimizer=EquivariantSTLSQ(LieAlgebra.so(2), threshold=0.05),
+        feature_library=ps.PolynomialLibrary(degree=3),
+        differentiation_method=diff,
+    ).fit(trajs, t=dt)
+    stats = SufficientStatistics.from_trajectories(
+        trajs, dt, Monomials(2, 3), diff, chunk_size=97, max_lag=5
+    )
+    opt = EquivariantSTLSQ(LieAlgebra.so(2), threshold=0.05).fit_statistics(stats)
+    np.testing.assert_allclose(opt.coef_, model.coefficients(), atol=1e-10)
+    # The residual statistics agree with the in-memory implementation.
+    thetas, ys = _in_memory(trajs, dt, 3, ps.SmoothedFiniteDifference())
+    ids = np.repeat(np.arange(3), [len(th) for th in thetas])
+    ref = ArrayStatistics(np.vstack(thetas), np.vstack(ys), ids, max_lag=5)
+    np.testing.assert_allclose(
+        stats.residual_autocovariance(opt.coef_),
+        ref.residual_autocovariance(opt.coef_),
+        rtol=1e-8,
+        atol=1e-12,
+    )
+    np.testing.assert_array_equal(stats.pair_counts, ref.pair_counts)

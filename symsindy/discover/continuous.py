@@ -114,7 +114,7 @@ def _key(h: LieAlgebra) -> bytes:
     flat = h.coefficients.reshape(h.dim, -1)
     _, _, vt = np.linalg.svd(flat, full_matrices=False)
     proj = vt.T @ vt
-    return np.round(proj, 6).tobytes()
+    return (np.round(proj, 6) + 0.0).tobytes()
 
 
 def _proposals(vt_rows, cands) -> list[tuple[LieAlgebra, bool]]:

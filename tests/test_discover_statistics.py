@@ -158,3 +158,14 @@ def test_bootstrap_uses_the_same_rows_as_the_main_fit():
     G = discover_symmetries(model, x=xs, t=t, discrete=None, n_bootstrap=4)
     freq = G.report.bootstrap_dim_frequency
     assert freq.get(G.dim, 0.0) >= 0.75
+
+
+def test_bad_discrete_and_symmetry_arguments_name_what_was_expected():
+    from symsindy import SymmetricSINDyRegressor
+
+    C = datasets.get_system("hopf").coefficients(3)
+    with pytest.raises(ValueError, match="discrete must be 'auto', None"):
+        discover_symmetries(C, library=Monomials(2, 3), discrete="none")
+    x = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(TypeError, match="the string 'so2'"):
+        SymmetricSINDyRegressor(symmetry="so2").fit(x, x)

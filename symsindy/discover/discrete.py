@@ -218,6 +218,11 @@ def candidates_for(problem: DiscoveryProblem, discrete):
         raise ValueError("discrete search supports output 'vector' or 'invariant'")
     if isinstance(discrete, str) and discrete == "auto":
         cands, family = candidate_family(problem.n)
+    elif isinstance(discrete, str) or not hasattr(discrete, "__iter__"):
+        raise ValueError(
+            "discrete must be 'auto', None (no search) or a sequence of "
+            f"({problem.n}, {problem.n}) matrices, got {discrete!r}"
+        )
     else:
         cands, family = list(discrete), "the given candidates"
     return _check_candidates(cands, problem.n), family

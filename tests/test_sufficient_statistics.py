@@ -180,6 +180,7 @@ def test_pysindy_library_and_nonuniform_times_and_dropped_endpoints():
     assert not hasattr(lib, "n_output_features_")  # the caller's library is untouched
 
 
+@pytest.mark.slow
 def test_memmap_input_keeps_memory_bounded_by_the_chunk(tmp_path):
     rng = np.random.default_rng(5)
     n_rows = 100_000

@@ -47,6 +47,7 @@ __all__ = [
     "least_squares",
     "subspace_least_squares",
     "subspace_test",
+    "enforcement_test",
     "signal_test",
     "integrated_autocorrelation_time",
     "detectable_breaking",
@@ -59,11 +60,12 @@ __all__ = [
 DERIVATIVE_NOISE_FLOOR = 1e-3
 
 #: A symmetry is "undetermined" when the data could not detect a breaking of
-#: this relative size (in the L2 norm over the box around the data): a
-#: perturbation half as large as the model itself would pass unseen. It is a
-#: worst case over every breaking direction, so it only triggers when the data
-#: do not pin the model down (pure noise, a zero model, data on a curve or
-#: surface that does not identify the library's coefficients).
+#: this relative size (coefficients measured in units of each monomial's RMS
+#: over the data): a perturbation half as large as the model itself would pass
+#: unseen. It is a worst case over every breaking direction, so it triggers
+#: when the data do not pin the model down (noise comparable to the signal,
+#: data on a curve or surface that does not identify the library's
+#: coefficients).
 DETECTABLE_BREAKING = 0.5
 
 #: Default level of every symmetry test.
@@ -393,7 +395,8 @@ def detectable_breaking(
     Parameters
     ----------
     reference : ndarray (k, n_features)
-        Factor ``R`` of the reference norm over the library (``||g|| = ||R c||``).
+        Factor ``R`` of the reference norm over the library (``||g|| = ||R c||``),
+        e.g. the RMS of each monomial over the data.
     """
     from scipy.linalg import eigh, null_space
 
@@ -422,3 +425,16 @@ def detectable_breaking(
         return float("inf")
     crit = float(chi2.ppf(1 - alpha, max(int(dof), 1)))
     return float(np.sqrt(crit / lam / norm2))
+
+
+def enforcement_test(stats, Q, alpha: float = DEFAULT_ALPHA, tau=None):
+    """Does enforcing ``span(Q)`` significantly worsen the fit? (None: cannot tell).
+
+    The check behind the warning of the enforcing optimizers: the same
+    likelihood-ratio test as discovery, for a symmetry the user imposed.
+    """
+    try:
+        noise = estimate_noise(stats, tau=tau)
+    except ValueError:
+        return None
+    return subspace_test(stats, Q, noise, 0, alpha)

@@ -741,8 +741,8 @@ def table(rows, regimes) -> str:
                 if method == "trivial"
                 else [
                     _fmt(m["time mean"]),
-                    _fmt(m["time max"], 1),
-                    _fmt(m["time n<=4 max"], 1),
+                    _fmt(m["time max"]),
+                    _fmt(m["time n<=4 max"]),
                 ]
             )
             lines.append(

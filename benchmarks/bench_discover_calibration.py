@@ -597,8 +597,6 @@ def _run_system(bench, regimes, timeout):
         model = users_model(xs, bench.t, x_dot)
         fit_time = time.process_time() - start
         cands = bench.candidates()
-        # t is passed with x_dot too: discover_symmetries(model, x=, x_dot=)
-        # without t fails inside pysindy's fit ("t must be a scalar or array-like")
         calls = {
             "old": partial(
                 ss.discover_symmetries,
@@ -613,8 +611,7 @@ def _run_system(bench, regimes, timeout):
                 model,
                 candidates=cands,
                 x=xs,
-                t=bench.t,
-                x_dot=x_dot,
+                **(dict(t=bench.t) if x_dot is None else dict(x_dot=x_dot)),
             ),
         }
         row = dict(

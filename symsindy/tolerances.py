@@ -20,6 +20,7 @@ __all__ = [
     "EXACT_MODEL_TOL",
     "SUPPORT_TOL",
     "LIBRARY_MATCH_RTOL",
+    "PROMOTED_SYMMETRY_TOL",
 ]
 
 #: Machine epsilon of float64.
@@ -57,3 +58,7 @@ SUPPORT_TOL = 1e-14
 
 #: A library matrix matches a polynomial library within this relative error.
 LIBRARY_MATCH_RTOL = 1e-8
+
+#: A promoted model's symmetry: relative singular values (normalised units) below
+#: this are exact zeros of the reweighted nuclear norm, not small breakings.
+PROMOTED_SYMMETRY_TOL = 1e-3

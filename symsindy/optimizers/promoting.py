@@ -62,7 +62,7 @@ AUTO_WEIGHTS = np.logspace(0, -6, 13)
 #: A noise estimate never falls below this fraction of the targets' RMS: noise-
 #: free numerical derivatives are biased, not noisy, and a zero noise level
 #: would reject every restriction.
-NOISE_FLOOR = 1e-4
+NOISE_FLOOR = 1e-3
 
 
 # ------------------------------------------------------------- statistics
@@ -653,7 +653,8 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
             InterpolationConstraint(*_design(setup), active) if interpolate else None
         )
         weights = result = None
-        for _ in range(self.reweight + 1):
+        rounds = self.reweight + 1 if sym_weight > 0 or interpolate else 1
+        for _ in range(rounds):
             if result is not None:
                 s = prob.singular_values(result.w)
                 if s.max(initial=0.0) == 0:
@@ -795,33 +796,50 @@ def _warn_if_worse_than_noise(opt, setup, w):
 
 # ------------------------------------------------------------- auto weight
 def _auto_weight(opt, setup, w0):
-    """Strong to weak: the first weight whose exact symmetry the data accept."""
+    """Strong to weak: the largest exact symmetry that the data accept.
+
+    At each weight the promoted model's symmetry is snapped and tested through
+    an enforced refit. The walk stops when the symmetry shrinks below the
+    largest accepted one (or vanishes); among the accepted refits of that
+    dimension the best-fitting one wins. Without any, the result is the plain
+    thresholded least-squares fit (weight 0): nothing is promoted.
+    """
     tol = PROMOTED_SYMMETRY_TOL if opt.snap_tol is None else opt.snap_tol
     q = setup.candidates.dim
     state, visited, tested = None, [], {}
-    choice = None
+    best = None
     for lam in AUTO_WEIGHTS:
         result, weights, state = opt._solve_weight(setup, float(lam), w0, state)
         w0 = result.w
         group = _snap(opt, setup, result.w, tol)
-        entry = dict(weight=float(lam), result=result, weights=weights, group=group)
+        dim = q if group is None else group.dim  # None: the zero model
+        entry = dict(weight=float(lam), result=result, weights=weights)
+        entry.update(group=group, dim=dim, test=None)
         visited.append(entry)
-        if group is None or group.dim == 0:
+        if dim == 0 or (best is not None and dim < best["dim"]):
+            break
+        if group is None:
             continue
         key = np.round(group.algebra.coefficients, 8).tobytes()
         if key not in tested:
             tested[key] = _test_group(opt, setup, group, q)
         entry["test"], entry["coef"] = tested[key]
-        if entry["test"] is not None and entry["test"].accepted:
-            choice = entry
-            break
-    if choice is None:  # no symmetry the data accept: the weakest promoted fit
-        choice = visited[-1]
+        accepted = entry["test"] is not None and entry["test"].accepted
+        if accepted and (
+            best is None
+            or entry["test"].relative_increase < best["test"].relative_increase
+        ):
+            best = entry
+    if best is None:
+        result, weights, _ = opt._solve_weight(setup, 0.0, w0, state)
+        best = dict(weight=0.0, result=result, weights=weights, group=None, dim=0)
+        best["test"] = None
+        visited.append(best)
         symmetry = None
     else:
-        symmetry = (choice["group"], choice["coef"])
-    path = _path_from_visits(setup, visited, choice)
-    return choice["result"], choice["weights"], choice["weight"], symmetry, path
+        symmetry = (best["group"], best["coef"])
+    path = _path_from_visits(setup, visited, best)
+    return best["result"], best["weights"], best["weight"], symmetry, path
 
 
 def _test_group(opt, setup, group, q):
@@ -847,7 +865,7 @@ def _free_parameters(coef, setup, group, opt):
 def _path_from_visits(setup, visited, choice) -> PromotionPath:
     coefs = np.array([setup.to_original(v["result"].w) for v in visited])
     svs = np.array([setup.reporting.relative_singular_values(c) for c in coefs])
-    dims = np.array([0 if v["group"] is None else v["group"].dim for v in visited])
+    dims = np.array([v["dim"] for v in visited])
     p_values = np.array(
         [v["test"].p_value if v.get("test") is not None else np.nan for v in visited]
     )

@@ -70,21 +70,21 @@ def penalized_admm(
     r_norm = s_norm = np.inf
     converged = False
     k = 0
+    Ltz, Ltu = rmatvec(z), rmatvec(u)
     for k in range(1, max_iter + 1):
-        rhs = q + rho * rmatvec(z - u)
+        rhs = q + rho * (Ltz - Ltu)
         if use_l1:
             rhs = rhs + rho * (v - yv)
-        cg_tol = min(1e-6, 0.1 * tol) if np.isinf(r_norm) else max(
-            1e-12, min(1e-6, 0.01 * tol)
-        )
+        cg_tol = max(1e-12, min(1e-6, 0.01 * tol))
         w = solve(rhs, rho, x0=w, rtol=cg_tol)
         Lw = matvec(w)
-        z_old, v_old = z, v
+        Ltz_old, v_old = Ltz, v
         Zm = prob.lie.as_matrix(Lw + u)
         z = prob.lie.as_vector(svt(Zm, sym_weight / rho, sv_weights))
         u = u + Lw - z
+        Ltz, Ltu = rmatvec(z), rmatvec(u)
         r2 = np.sum((Lw - z) ** 2)
-        dual = rmatvec(z - z_old)
+        dual = Ltz - Ltz_old
         if use_l1:
             v = soft_threshold(w + yv, l1_weight / rho)
             yv = yv + w - v
@@ -94,14 +94,14 @@ def penalized_admm(
         eps_pri = np.sqrt(z.size) * _EPS_ABS + tol * max(
             np.linalg.norm(Lw), np.linalg.norm(z)
         )
-        eps_dual = np.sqrt(n) * _EPS_ABS + tol * rho * np.linalg.norm(rmatvec(u))
+        eps_dual = np.sqrt(n) * _EPS_ABS + tol * rho * np.linalg.norm(Ltu)
         if r_norm <= eps_pri and s_norm <= eps_dual:
             converged = True
             break
         if k % 10 == 0 and (r_norm > 10 * s_norm or s_norm > 10 * r_norm):
             scale = 2.0 if r_norm > 10 * s_norm else 0.5
             rho *= scale
-            u, yv = u / scale, yv / scale
+            u, yv, Ltu = u / scale, yv / scale, Ltu / scale
     full = np.zeros(prob.n_coef)
     full[idx] = v if use_l1 else w
     full_v = np.zeros(prob.n_coef)

@@ -43,6 +43,13 @@ __all__ = [
 #: eigendecomposition per support); above it, by preconditioned CG.
 DIRECT_MAX_COEFFICIENTS = 1500
 
+#: A weighted Lie-derivative operator restricted to a support is stored as a
+#: dense matrix up to this many entries (40 MB).
+_DENSE_ENTRIES = 5_000_000
+
+#: Below this many entries even a sparse operator is applied as a dense matrix.
+_SMALL_DENSE_ENTRIES = 200_000
+
 
 class PromotionProblem:
     """Sufficient statistics of a fit plus the Lie-derivative matrix.
@@ -115,7 +122,24 @@ class PromotionProblem:
         return self._normal
 
     def restricted(self, idx: np.ndarray):
-        """``(matvec, rmatvec)`` of ``L`` on the coefficients ``idx``."""
+        """``(matvec, rmatvec)`` of ``L`` on the coefficients ``idx``.
+
+        Small problems get an explicit matrix (sparse for the coefficient norm,
+        dense for a weighted one) to avoid per-call operator overhead.
+        """
+        rows = self.lie.n_generators * self.lie.n_rows
+        if self.lie.norm.kind == "coefficients":
+            L = self.lie.stack.matrix[:, idx].tocsr()
+            if rows * idx.size <= _SMALL_DENSE_ENTRIES:  # dense is faster here
+                L = L.toarray()
+                return (lambda w: L @ w), (lambda z: L.T @ z)
+            Lt = L.T.tocsr()
+            return (lambda w: L @ w), (lambda z: Lt @ z)
+        if rows * idx.size <= _DENSE_ENTRIES:
+            cols = np.zeros((self.n_coef, idx.size))
+            cols[idx, np.arange(idx.size)] = 1.0
+            L = self.operator.matmat(cols)
+            return (lambda w: L @ w), (lambda z: L.T @ z)
         n = self.n_coef
 
         def matvec(w):

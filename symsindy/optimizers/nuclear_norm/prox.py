@@ -38,7 +38,7 @@ def svt(Z: np.ndarray, tau: float, weights: np.ndarray | None = None) -> np.ndar
     array([[1., 0.],
            [0., 0.]])
     """
-    if Z.shape[0] > 2 * Z.shape[1]:
+    if Z.shape[0] > 2 * Z.shape[1] and Z.size > 20_000:
         # Tall: the SVD of the small triangular factor gives V and sigma; then
         # U diag(shrunk) V^T = Z V diag(shrunk / sigma) V^T, with no tall U.
         r = np.linalg.qr(Z, mode="r")

@@ -50,6 +50,7 @@ from .nuclear_norm import (
     interpolation_admm,
     penalized_admm,
 )
+from .nuclear_norm.threads import blas_threads_for
 
 __all__ = ["SymmetryPromotingSR3", "promotion_path", "PromotionPath"]
 
@@ -266,8 +267,9 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
     max_iter : int, default 5000
     tol : float, default 1e-6
         Relative stopping tolerance on primal and dual residuals.
-    rho : float, default 1.0
-        Initial ADMM penalty (rebalanced automatically).
+    rho : float, optional
+        Initial ADMM penalty (rebalanced automatically; default ``10 *
+        sym_weight`` in the penalised mode, 1 for interpolation).
     verbose : bool, default False
 
     Attributes
@@ -317,7 +319,7 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         alpha: float = 1e-3,
         max_iter: int = 5000,
         tol: float = 1e-6,
-        rho: float = 1.0,
+        rho: float | None = None,
         normalize_columns: bool = False,
         unbias: bool = False,
         copy_X: bool = True,
@@ -642,6 +644,11 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
 
     def _solve(self, setup, active, sym_weight, w0, state):
         """One support: the convex solve and the reweighting rounds after it."""
+        lie = setup.problem.lie
+        with blas_threads_for(lie.n_rows * lie.n_generators):
+            return self._solve_support(setup, active, sym_weight, w0, state)
+
+    def _solve_support(self, setup, active, sym_weight, w0, state):
         prob = setup.problem
         interpolate = self.mode == "interpolate"
         if self.solver == "cvxpy":

@@ -32,7 +32,7 @@ def penalized_admm(
     state: dict | None = None,
     max_iter: int = 5000,
     tol: float = 1e-6,
-    rho: float = 1.0,
+    rho: float | None = None,
 ) -> SolverResult:
     """Solve the penalised problem on the coefficients ``active``.
 
@@ -49,11 +49,15 @@ def penalized_admm(
     max_iter : int
     tol : float
         Relative tolerance on the primal and dual residuals.
-    rho : float
-        Initial penalty (rebalanced every ten iterations).
+    rho : float, optional
+        Initial penalty (rebalanced every ten iterations). Default ``10 *
+        sym_weight``: the balanced penalty is of the order of the weight in
+        normalised units, and starting there saves the balancing iterations.
     """
     idx = np.nonzero(active)[0]
     n = idx.size
+    if rho is None:
+        rho = 10.0 * max(sym_weight, l1_weight, 1e-6)
     matvec, rmatvec = prob.restricted(idx)
     use_l1 = l1_weight > 0
     solve = prob.linear_solve(active, use_l1)

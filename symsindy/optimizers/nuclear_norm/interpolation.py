@@ -72,9 +72,10 @@ def interpolation_admm(
     state: dict | None = None,
     max_iter: int = 5000,
     tol: float = 1e-6,
-    rho: float = 1.0,
+    rho: float | None = None,
 ) -> SolverResult:
     """Minimise the (weighted) nuclear norm over the interpolating models."""
+    rho = 1.0 if rho is None else rho
     L = prob.operator
     Lw0 = L.matvec(constraint.w0)
     B = L.matmat(constraint.N) if constraint.N.shape[1] else np.zeros((Lw0.size, 0))

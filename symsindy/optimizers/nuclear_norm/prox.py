@@ -39,15 +39,19 @@ def svt(Z: np.ndarray, tau: float, weights: np.ndarray | None = None) -> np.ndar
            [0., 0.]])
     """
     if Z.shape[0] > 2 * Z.shape[1] and Z.size > 20_000:
-        # Tall: the SVD of the small triangular factor gives V and sigma; then
-        # U diag(shrunk) V^T = Z V diag(shrunk / sigma) V^T, with no tall U.
-        r = np.linalg.qr(Z, mode="r")
-        _, s, vt = np.linalg.svd(r)
+        # Tall: the eigendecomposition of the small Gram matrix Z^T Z gives V and
+        # sigma; U diag(shrunk) V^T = Z V diag(shrunk / sigma) V^T, so the tall U
+        # is never formed (two matrix products instead of a tall QR/SVD). The
+        # Gram matrix resolves sigma down to about sqrt(eps) sigma_max; smaller
+        # singular values only matter when tau is below that.
+        lam, V = np.linalg.eigh(Z.T @ Z)
+        s = np.sqrt(np.clip(lam[::-1], 0.0, None))
+        V = V[:, ::-1]
         shrink = _shrunk(s, tau, weights)
         keep = shrink > 0
         if not keep.any():
             return np.zeros_like(Z)
-        v = vt[keep].T
+        v = V[:, keep]
         return (Z @ v) @ ((shrink[keep] / s[keep])[:, None] * v.T)
     u, s, vt = np.linalg.svd(Z, full_matrices=False)
     return (u * _shrunk(s, tau, weights)) @ vt

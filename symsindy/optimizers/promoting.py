@@ -232,12 +232,12 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         fixed at zero and the problem is re-solved on the support, until the
         support is stable.
     reweight : int, default 3
-        Rounds of iteratively reweighted nuclear norm after the first solve (the
-        penalty on singular value ``i`` becomes ``sigma_max / (sigma_i + delta
-        sigma_max)`` times ``sym_weight``): small singular values go to exactly
-        zero while strongly broken directions are barely shrunk. ``0`` solves the
+        Rounds of iteratively reweighted nuclear norm after the first solve (a
+        broken direction with singular value ``sigma_i`` is weighted by about
+        ``sigma_max / (sigma_i + delta sigma_max)``): small singular values go to
+        exactly zero while strongly broken directions are barely shrunk. ``0`` solves the
         plain convex problem (required for ``solver="cvxpy"``).
-    reweight_delta : float, default 1e-2
+    reweight_delta : float, default 3e-2
         ``delta`` above, relative to the largest singular value.
     mode : {"penalized", "interpolate"}, default "penalized"
         ``"interpolate"`` minimises the nuclear norm subject to ``Theta C^T = Y``.
@@ -306,7 +306,7 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         l1_weight: float = 0.0,
         threshold: float = 0.0,
         reweight: int = 3,
-        reweight_delta: float = 1e-2,
+        reweight_delta: float = 3e-2,
         mode: str = "penalized",
         inner_product="coefficients",
         sample_points=None,
@@ -567,7 +567,7 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
             result, weights, _ = self._solve_weight(setup, lam, w0, None)
             symmetry = None
         self.sym_weight_ = lam
-        self.sv_weights_ = weights
+        self.generator_weights_ = weights
         self._report_convergence(result)
         w = result.w
         if self.mode == "interpolate":
@@ -663,12 +663,11 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         rounds = self.reweight + 1 if sym_weight > 0 or interpolate else 1
         for _ in range(rounds):
             if result is not None:
-                s = prob.singular_values(result.w)
-                if s.max(initial=0.0) == 0:
+                weights = _generator_weights(prob, result.w, self.reweight_delta)
+                if weights is None:
                     break
-                weights = s.max() / (s + self.reweight_delta * s.max())
                 w0, state = result.w, result.state
-            kw = dict(sv_weights=weights, state=state, max_iter=self.max_iter)
+            kw = dict(gen_weights=weights, state=state, max_iter=self.max_iter)
             kw.update(tol=self.tol, rho=self.rho)
             if interpolate:
                 result = interpolation_admm(prob, constraint, **kw)
@@ -693,6 +692,23 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         """The noise-level test of the promoted or chosen model (see ``alpha``)."""
         check_is_fitted(self, "coef_")
         return _SubspaceTest.of_model(self._setup, self.coef_, 0, self.alpha)
+
+
+def _generator_weights(prob, w, delta):
+    """Reweighting as a convex problem: ``||L_F(C) W||_*`` with
+    ``W = V diag(s_max / sqrt(s^2 + (delta s_max)^2)) V^T`` from the SVD of the
+    previous solution (the log-det heuristic of Fazel, Hindi and Boyd 2003).
+
+    Directions that were nearly unbroken get weight ~1/delta and are pushed to
+    exact zero; strongly broken ones get weight ~1 and are barely shrunk. Unlike
+    weights on the sorted singular values, this keeps each round convex, so
+    ADMM converges in every round.
+    """
+    s, vt = prob.lie.svd(w.reshape(prob.n_targets, prob.n_features))
+    if s.max(initial=0.0) == 0:
+        return None
+    omega = s.max() / np.sqrt(s**2 + (delta * s.max()) ** 2)
+    return (vt.T * omega) @ vt
 
 
 def _design(setup):

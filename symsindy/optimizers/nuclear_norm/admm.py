@@ -1,8 +1,9 @@
 """Scaled ADMM for the penalised promotion problem.
 
-    min_w  f(w) + lam sum_i omega_i sigma_i(L_F(w)) + l1 ||w||_1
+    min_w  f(w) + lam ||L_F(w) W||_* + l1 ||w||_1
 
-split as ``Z = L_F(w)`` (prox: singular-value soft-thresholding) and, with an l1
+(``W``: optional ``q x q`` generator weights, which keep every reweighted round
+convex) split as ``Z = L_F(w) W`` (prox: singular-value soft-thresholding) and, with an l1
 term, ``V = w`` (prox: soft thresholding). The w-step is a linear solve from
 :mod:`.problem` that needs no new factorisation when the penalty ``rho``
 changes, so residual balancing (Boyd et al. 2011, section 3.4.1) is free.
@@ -27,7 +28,7 @@ def penalized_admm(
     sym_weight: float,
     l1_weight: float = 0.0,
     *,
-    sv_weights: np.ndarray | None = None,
+    gen_weights: np.ndarray | None = None,
     w0: np.ndarray | None = None,
     state: dict | None = None,
     max_iter: int = 5000,
@@ -42,8 +43,8 @@ def penalized_admm(
     active : bool array (n_coef,)
         Coefficients allowed to be non-zero.
     sym_weight, l1_weight : float
-    sv_weights : array, optional
-        Weights of the (descending) singular values; ``None``: all ones.
+    gen_weights : array (q, q), optional
+        Right weights ``W`` of the Lie-derivative matrix (``None``: identity).
     w0, state : warm start (coefficients; split and dual variables of a
         previous :class:`SolverResult`).
     max_iter : int
@@ -58,16 +59,17 @@ def penalized_admm(
     n = idx.size
     if rho is None:
         rho = 10.0 * max(sym_weight, l1_weight, 1e-6)
-    matvec, rmatvec = prob.restricted(idx)
+    matvec, rmatvec = prob.restricted(idx, gen_weights)
     use_l1 = l1_weight > 0
-    solve = prob.linear_solve(active, use_l1)
+    solve = prob.linear_solve(active, use_l1, gen_weights)
     q = 2.0 * prob.b[idx]
     w = np.zeros(n) if w0 is None else np.asarray(w0, dtype=float)[idx].copy()
     Lw = matvec(w)
+    z, u = Lw.copy(), np.zeros_like(Lw)
     if state is not None and state.get("z") is not None and state["z"].shape == Lw.shape:
-        z, u, rho = state["z"], state["u"], state["rho"]
-    else:
-        z, u = Lw.copy(), np.zeros_like(Lw)
+        rho = state["rho"]
+        if state.get("gen_weights") is gen_weights:  # same problem: dual too
+            z, u = state["z"], state["u"]
     v, yv = w.copy(), np.zeros(n)
     if use_l1 and state is not None and state.get("v") is not None:
         v, yv = state["v"][idx], state["yv"][idx]
@@ -84,7 +86,7 @@ def penalized_admm(
         Lw = matvec(w)
         Ltz_old, v_old = Ltz, v
         Zm = prob.lie.as_matrix(Lw + u)
-        z = prob.lie.as_vector(svt(Zm, sym_weight / rho, sv_weights))
+        z = prob.lie.as_vector(svt(Zm, sym_weight / rho))
         u = u + Lw - z
         Ltz, Ltu = rmatvec(z), rmatvec(u)
         r2 = np.sum((Lw - z) ** 2)
@@ -111,5 +113,5 @@ def penalized_admm(
     full_v = np.zeros(prob.n_coef)
     full_yv = np.zeros(prob.n_coef)
     full_v[idx], full_yv[idx] = v, yv
-    state = {"z": z, "u": u, "rho": rho, "v": full_v, "yv": full_yv}
+    state = dict(z=z, u=u, rho=rho, v=full_v, yv=full_yv, gen_weights=gen_weights)
     return SolverResult(full, k, float(r_norm), float(s_norm), converged, state)

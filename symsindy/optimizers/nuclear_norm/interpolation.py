@@ -68,34 +68,41 @@ def interpolation_admm(
     prob: PromotionProblem,
     constraint: InterpolationConstraint,
     *,
-    sv_weights: np.ndarray | None = None,
+    gen_weights: np.ndarray | None = None,
     state: dict | None = None,
     max_iter: int = 5000,
     tol: float = 1e-6,
     rho: float | None = None,
 ) -> SolverResult:
-    """Minimise the (weighted) nuclear norm over the interpolating models."""
+    """Minimise ``||L_F(w) W||_*`` over the interpolating models.
+
+    ``gen_weights`` is the optional ``q x q`` right weight ``W`` (identity if
+    None); every round of reweighting is a convex problem of this form.
+    """
     rho = 1.0 if rho is None else rho
-    L = prob.operator
-    Lw0 = L.matvec(constraint.w0)
-    B = L.matmat(constraint.N) if constraint.N.shape[1] else np.zeros((Lw0.size, 0))
+    matvec, _ = prob.restricted(np.arange(prob.n_coef), gen_weights)
+    Lw0 = matvec(constraint.w0)
+    B = (
+        np.column_stack([matvec(col) for col in constraint.N.T])
+        if constraint.N.shape[1]
+        else np.zeros((Lw0.size, 0))
+    )
     if B.shape[1] == 0:  # the data determine the model
         return SolverResult(constraint.w0.copy(), 0, 0.0, 0.0, True, None)
     # Orthonormal basis of range(B) and the least-squares map to c.
     Q, s, vt = np.linalg.svd(B, full_matrices=False)
     keep = s > _RANK_RCOND * s[0] if s[0] > 0 else np.zeros_like(s, dtype=bool)
     Q, s, vt = Q[:, keep], s[keep], vt[keep]
+    z, u = Lw0.copy(), np.zeros_like(Lw0)
     if state is not None and state.get("z") is not None and state["z"].shape == Lw0.shape:
-        z, u, rho = state["z"], state["u"], state["rho"]
-    else:
-        z, u = Lw0.copy(), np.zeros_like(Lw0)
+        rho = state["rho"]
     r_norm = s_norm = np.inf
     converged = False
     k = 0
     for k in range(1, max_iter + 1):
         Lw = Lw0 + Q @ (Q.T @ (z - u - Lw0))
         z_old = z
-        z = prob.lie.as_vector(svt(prob.lie.as_matrix(Lw + u), 1.0 / rho, sv_weights))
+        z = prob.lie.as_vector(svt(prob.lie.as_matrix(Lw + u), 1.0 / rho))
         u = u + Lw - z
         r_norm = float(np.linalg.norm(Lw - z))
         s_norm = float(rho * np.linalg.norm(B.T @ (z - z_old)))

@@ -100,16 +100,18 @@ class PromotionProblem:
         W = w.reshape(self.n_targets, self.n_features)
         return (W @ self.gram).ravel()
 
-    def lie_matrix(self, w: np.ndarray) -> np.ndarray:
-        """``L_F(C)`` as an ``(n_rows, q)`` matrix."""
-        return self.lie.as_matrix(self.operator.matvec(w))
+    def lie_matrix(self, w: np.ndarray, gen_weights=None) -> np.ndarray:
+        """``L_F(C) W`` as an ``(n_rows, q)`` matrix (``W``: generator weights)."""
+        Z = self.lie.as_matrix(self.operator.matvec(w))
+        return Z if gen_weights is None else Z @ gen_weights
 
-    def singular_values(self, w: np.ndarray) -> np.ndarray:
-        return self.lie.singular_values(w.reshape(self.n_targets, self.n_features))
+    def singular_values(self, w: np.ndarray, gen_weights=None) -> np.ndarray:
+        if gen_weights is None:
+            return self.lie.singular_values(w.reshape(self.n_targets, self.n_features))
+        return np.linalg.svd(self.lie_matrix(w, gen_weights), compute_uv=False)
 
-    def objective(self, w, sym_weight, l1_weight=0.0, weights=None) -> float:
-        s = self.singular_values(w)
-        nuc = s.sum() if weights is None else (weights[: s.size] * s).sum()
+    def objective(self, w, sym_weight, l1_weight=0.0, gen_weights=None) -> float:
+        nuc = self.singular_values(w, gen_weights).sum()
         return float(
             self.fit_value(w) + sym_weight * nuc + l1_weight * np.abs(w).sum()
         )
@@ -121,25 +123,41 @@ class PromotionProblem:
             self._normal = self.lie.normal_matrix()
         return self._normal
 
-    def restricted(self, idx: np.ndarray):
-        """``(matvec, rmatvec)`` of ``L`` on the coefficients ``idx``.
+    def restricted(self, idx: np.ndarray, gen_weights=None):
+        """``(matvec, rmatvec)`` of ``w -> vec(L_F(w) W)`` on the coefficients ``idx``.
 
         Small problems get an explicit matrix (sparse for the coefficient norm,
-        dense for a weighted one) to avoid per-call operator overhead.
+        dense otherwise) to avoid per-call operator overhead. Generator weights
+        ``W`` (``q x q``) act on the generator-major blocks: ``vec(Z W) = (W^T
+        kron I) vec(Z)``, applied as a ``q x q`` product, never as a Kronecker.
         """
-        rows = self.lie.n_generators * self.lie.n_rows
+        q = self.lie.n_generators
+        rows = q * self.lie.n_rows
+        matvec, rmatvec, dense = self._unweighted(idx, rows)
+        if gen_weights is None:
+            return matvec, rmatvec
+        Wt = np.ascontiguousarray(gen_weights.T)
+        if dense is not None:  # fold the weights into the explicit matrix
+            Lw = (Wt @ dense.reshape(q, -1)).reshape(dense.shape)
+            return (lambda w: Lw @ w), (lambda z: Lw.T @ z)
+        return (
+            lambda w: (Wt @ matvec(w).reshape(q, -1)).ravel(),
+            lambda z: rmatvec((gen_weights @ z.reshape(q, -1)).ravel()),
+        )
+
+    def _unweighted(self, idx, rows):
         if self.lie.norm.kind == "coefficients":
             L = self.lie.stack.matrix[:, idx].tocsr()
             if rows * idx.size <= _SMALL_DENSE_ENTRIES:  # dense is faster here
                 L = L.toarray()
-                return (lambda w: L @ w), (lambda z: L.T @ z)
+                return (lambda w: L @ w), (lambda z: L.T @ z), L
             Lt = L.T.tocsr()
-            return (lambda w: L @ w), (lambda z: Lt @ z)
+            return (lambda w: L @ w), (lambda z: Lt @ z), None
         if rows * idx.size <= _DENSE_ENTRIES:
             cols = np.zeros((self.n_coef, idx.size))
             cols[idx, np.arange(idx.size)] = 1.0
             L = self.operator.matmat(cols)
-            return (lambda w: L @ w), (lambda z: L.T @ z)
+            return (lambda w: L @ w), (lambda z: L.T @ z), L
         n = self.n_coef
 
         def matvec(w):
@@ -150,29 +168,34 @@ class PromotionProblem:
         def rmatvec(z):
             return self.operator.rmatvec(z)[idx]
 
-        return matvec, rmatvec
+        return matvec, rmatvec, None
 
-    def linear_solve(self, active: np.ndarray, with_identity: bool):
-        """The w-step solver for a support (cached: a path reuses it)."""
-        key = (active.tobytes(), with_identity)
+    def linear_solve(self, active: np.ndarray, with_identity: bool, gen_weights=None):
+        """The w-step solver for a support and weights (cached: a path reuses it)."""
+        key = (
+            active.tobytes(),
+            with_identity,
+            None if gen_weights is None else gen_weights.tobytes(),
+        )
         if key not in self._solves:
             idx = np.nonzero(active)[0]
             if idx.size <= DIRECT_MAX_COEFFICIENTS:
-                solver = DirectSolve(self, idx, with_identity)
+                solver = DirectSolve(self, idx, with_identity, gen_weights)
             else:
-                solver = ConjugateGradientSolve(self, idx, with_identity)
-            self._solves = {key: solver}  # one support at a time: bounded memory
+                solver = ConjugateGradientSolve(self, idx, with_identity, gen_weights)
+            self._solves = {key: solver}  # one at a time: bounded memory
         return self._solves[key]
 
-    def restricted_normal(self, idx: np.ndarray):
-        """``(L^T L)[idx, idx]`` as a sparse or dense matrix."""
-        if self.lie.norm.kind == "coefficients" or self.n_coef <= 4 * (
-            DIRECT_MAX_COEFFICIENTS
+    def restricted_normal(self, idx: np.ndarray, gen_weights=None):
+        """``(L^T L)[idx, idx]`` (with generator weights) as a sparse or dense matrix."""
+        if gen_weights is None and (
+            self.lie.norm.kind == "coefficients"
+            or self.n_coef <= 4 * DIRECT_MAX_COEFFICIENTS
         ):
             K = self.normal_matrix()
             return K[idx][:, idx] if sparse.issparse(K) else K[np.ix_(idx, idx)]
-        # Large weighted problem: only the active columns, through the operator.
-        matvec, rmatvec = self.restricted(idx)
+        # Only the active columns, through the (weighted) operator.
+        matvec, rmatvec = self.restricted(idx, gen_weights)
         eye = np.eye(idx.size)
         return np.column_stack([rmatvec(matvec(e)) for e in eye])
 
@@ -180,8 +203,8 @@ class PromotionProblem:
 class DirectSolve:
     """``(2 G_active + rho K) x = r`` for any ``rho`` from one eigendecomposition."""
 
-    def __init__(self, prob: PromotionProblem, idx: np.ndarray, with_identity: bool):
-        K = prob.restricted_normal(idx)
+    def __init__(self, prob, idx, with_identity: bool, gen_weights=None):
+        K = prob.restricted_normal(idx, gen_weights)
         K = K.toarray() if sparse.issparse(K) else np.array(K)
         if with_identity:
             K[np.diag_indices_from(K)] += 1.0
@@ -200,21 +223,22 @@ class DirectSolve:
 class ConjugateGradientSolve:
     """Matrix-free, warm-started preconditioned CG for the w-step."""
 
-    def __init__(self, prob: PromotionProblem, idx: np.ndarray, with_identity: bool):
+    def __init__(self, prob, idx, with_identity: bool, gen_weights=None):
         self.prob = prob
         self.idx = idx
         self.with_identity = with_identity
         t, f = prob.n_targets, prob.n_features
         self.mask = np.zeros(prob.n_coef, dtype=bool)
         self.mask[idx] = True
-        K = prob.normal_matrix() if prob.lie.norm.kind == "coefficients" else None
+        sparse_normal = prob.lie.norm.kind == "coefficients" and gen_weights is None
+        K = prob.normal_matrix() if sparse_normal else None
         if K is not None:
             self.K = K[idx][:, idx].tocsr()
             diag = np.zeros(prob.n_coef)
             diag[idx] = self.K.diagonal()
         else:
             self.K = None
-            self.matvec, self.rmatvec = prob.restricted(idx)
+            self.matvec, self.rmatvec = prob.restricted(idx, gen_weights)
             diag = self._estimated_diagonal()
         masks = self.mask.reshape(t, f)
         self.d = np.array(

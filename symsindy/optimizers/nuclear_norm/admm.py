@@ -63,7 +63,9 @@ def penalized_admm(
     use_l1 = l1_weight > 0
     solve = prob.linear_solve(active, use_l1, gen_weights)
     q = 2.0 * prob.b[idx]
-    w = np.zeros(n) if w0 is None else np.asarray(w0, dtype=float)[idx].copy()
+    # Cold start from least squares: the solution is a shrunk version of it.
+    start = prob.least_squares() if w0 is None else np.asarray(w0, dtype=float)
+    w = start[idx].copy()
     Lw = matvec(w)
     z, u = Lw.copy(), np.zeros_like(Lw)
     if state is not None and state.get("z") is not None and state["z"].shape == Lw.shape:
@@ -77,11 +79,11 @@ def penalized_admm(
     converged = False
     k = 0
     Ltz, Ltu = rmatvec(z), rmatvec(u)
+    cg_tol = 1e-4  # inexact early w-steps, tightened with the ADMM residuals
     for k in range(1, max_iter + 1):
         rhs = q + rho * (Ltz - Ltu)
         if use_l1:
             rhs = rhs + rho * (v - yv)
-        cg_tol = max(1e-12, min(1e-6, 0.01 * tol))
         w = solve(rhs, rho, x0=w, rtol=cg_tol)
         Lw = matvec(w)
         Ltz_old, v_old = Ltz, v
@@ -104,6 +106,8 @@ def penalized_admm(
         if r_norm <= eps_pri and s_norm <= eps_dual:
             converged = True
             break
+        progress = max(r_norm / max(eps_pri, 1e-300), s_norm / max(eps_dual, 1e-300))
+        cg_tol = min(1e-4, max(1e-12, 0.1 * tol * progress))
         if k % 10 == 0 and (r_norm > 10 * s_norm or s_norm > 10 * r_norm):
             scale = 2.0 if r_norm > 10 * s_norm else 0.5
             rho *= scale

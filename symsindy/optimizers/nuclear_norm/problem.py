@@ -74,6 +74,7 @@ class PromotionProblem:
         self.n_features, self.n_targets = self.xty.shape
         self.operator = lie.model_operator()
         self._normal = None
+        self._least_squares = None
         self._solves: dict = {}
 
     # ----------------------------------------------------------- shapes
@@ -87,6 +88,16 @@ class PromotionProblem:
 
     def full_mask(self) -> np.ndarray:
         return np.ones(self.n_coef, dtype=bool)
+
+    def least_squares(self) -> np.ndarray:
+        """Minimum-norm least-squares coefficients (the ADMM cold start)."""
+        if self._least_squares is None:
+            lam, V = np.linalg.eigh(self.gram)
+            keep = lam > 1e-12 * max(lam.max(initial=0.0), 1e-300)
+            V = V[:, keep]
+            W = V @ ((V.T @ self.xty) / lam[keep][:, None])
+            self._least_squares = W.T.ravel()
+        return self._least_squares
 
     # -------------------------------------------------------- functions
     def fit_value(self, w: np.ndarray) -> float:
@@ -253,6 +264,11 @@ class ConjugateGradientSolve:
                 sub = prob.gram[np.ix_(masks[i], masks[i])]
                 self.eig[key] = np.linalg.eigh(sub)
         self.masks = masks
+        self.groups = {}
+        for i in range(t):
+            if masks[i].any():
+                self.groups.setdefault(masks[i].tobytes(), []).append(i)
+        self.groups = {k: np.array(v) for k, v in self.groups.items()}
         self.n_cg = 0
 
     def _estimated_diagonal(self):
@@ -280,13 +296,13 @@ class ConjugateGradientSolve:
         X = full.reshape(self.masks.shape)
         out = np.zeros_like(X)
         shift = 1.0 if self.with_identity else 0.0
-        for i, m in enumerate(self.masks):
-            if not m.any():
-                continue
-            lam, V = self.eig[m.tobytes()]
-            denom = 2.0 * lam + rho * (self.d[i] + shift)
+        for key, targets in self.groups.items():  # one GEMM pair per support
+            lam, V = self.eig[key]
+            m = self.masks[targets[0]]
+            denom = 2.0 * lam[:, None] + rho * (self.d[targets] + shift)[None, :]
             denom = np.maximum(denom, 1e-12 * max(denom.max(), 1e-300))
-            out[i, m] = V @ ((V.T @ X[i, m]) / denom)
+            block = X[np.ix_(targets, m)].T
+            out[np.ix_(targets, m)] = (V @ ((V.T @ block) / denom)).T
         return out.ravel()[self.idx]
 
     def __call__(self, rhs, rho, x0=None, rtol=1e-8):

@@ -51,8 +51,12 @@ def svt(Z: np.ndarray, tau: float, weights: np.ndarray | None = None) -> np.ndar
         keep = shrink > 0
         if not keep.any():
             return np.zeros_like(Z)
-        v = V[:, keep]
-        return (Z @ v) @ ((shrink[keep] / s[keep])[:, None] * v.T)
+        factor = np.zeros_like(s)
+        factor[keep] = shrink[keep] / s[keep]
+        if keep.sum() <= Z.shape[1] // 2:  # low rank: two thin products
+            v = V[:, keep]
+            return (Z @ v) @ (factor[keep][:, None] * v.T)
+        return Z @ ((V * factor) @ V.T)
     u, s, vt = np.linalg.svd(Z, full_matrices=False)
     return (u * _shrunk(s, tau, weights)) @ vt
 

@@ -190,6 +190,24 @@ def _gram_factor(gram_mean):
     return np.sqrt(lam[keep])[:, None] * V[:, keep].T
 
 
+class _CachedSpace(ModelSpace):
+    """A model space whose Lie-derivative operators are built once per algebra.
+
+    A path, a binary search or ``sym_weight="auto"`` fits the same space and
+    candidates many times; the exact operators depend on nothing else.
+    """
+
+    _cache: dict = {}
+
+    def lie_derivative(self, algebra):
+        key = (self.key(), algebra.degree, algebra.coefficients.tobytes())
+        if key not in self._cache:
+            if len(self._cache) >= 16:  # bounded: drop the oldest
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = super().lie_derivative(algebra)
+        return self._cache[key]
+
+
 # -------------------------------------------------------------- the setup
 @dataclass
 class _Setup:
@@ -482,7 +500,8 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
     def _prepare(self, stats, basis, states=None, weights=None, design=None):
         """Build the problem once (normalised units) for ``stats``."""
         units = _Units.of(basis, stats)
-        space = ModelSpace.of(basis, basis.n_vars, self.output, stats.xty.shape[1])
+        plain = ModelSpace.of(basis, basis.n_vars, self.output, stats.xty.shape[1])
+        space = _CachedSpace(plain.basis, plain.n_targets, plain.output)
         cand, cand_n = self._candidates(basis.n_vars, units)
         norm_n, norm = self._norms(
             basis,

@@ -8,8 +8,9 @@ loaded two-core machine for a 504 x 36 SVD). Large problems keep every thread.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from functools import lru_cache
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["blas_threads_for"]
 
@@ -17,8 +18,14 @@ __all__ = ["blas_threads_for"]
 SMALL_PROBLEM_ENTRIES = 500_000
 
 
+@lru_cache(maxsize=1)
+def _controller() -> ThreadpoolController:
+    # Finding the loaded BLAS libraries reads /proc; do it once per process.
+    return ThreadpoolController()
+
+
 def blas_threads_for(n_entries: int):
     """Context manager: one BLAS thread for small problems, else unchanged."""
     if n_entries < SMALL_PROBLEM_ENTRIES:
-        return threadpool_limits(limits=1, user_api="blas")
+        return _controller().limit(limits=1, user_api="blas")
     return nullcontext()

@@ -54,11 +54,11 @@ THRESH = 5e-3
 # ------------------------------------------------------------- instances
 def authors_instance(m, r, seed):
     """The authors' draw: phi coefficients, then U, then the sample pool."""
-    np.random.seed(seed)
-    phi = np.random.rand(n_monomials(r, 2))
-    U = np.linalg.svd(np.random.normal(size=(m, r)))[0][:r]
+    legacy = np.random.RandomState(seed)  # the authors' global-seed stream
+    phi = legacy.rand(n_monomials(r, 2))
+    U = np.linalg.svd(legacy.normal(size=(m, r)))[0][:r]
     lib = Monomials(m, 2)
-    pool = np.random.uniform(-1, 1, size=(len(lib) + 1, m))
+    pool = legacy.uniform(-1, 1, size=(len(lib) + 1, m))
     rng = np.random.default_rng(10_000 + seed)  # exact: f is a quadratic
     fit_x = rng.uniform(-1, 1, size=(4 * len(lib), m))
     values = Monomials(r, 2).evaluate(fit_x @ U.T) @ phi
@@ -119,9 +119,11 @@ class Search:
 
 def recovery(quick):
     seeds = range(3 if quick else 10)
-    cells = [("T", 5), ("SE", 5)] if quick else [
-        ("T", 5), ("T", 10), ("T", 15), ("T", 20), ("SE", 5), ("SE", 10)
-    ]
+    cells = (
+        [("T", 5), ("SE", 5)]
+        if quick
+        else [("T", 5), ("T", 10), ("T", 15), ("T", 20), ("SE", 5), ("SE", 10)]
+    )
     print("\n1. Recovery: median minimal sample count (published median)")
     print("   cell    r   default (reweighted)   convex, paper measure   published")
     totals = {"default": [], "paper": []}
@@ -162,7 +164,8 @@ def solve_speed(quick):
         n = int(paper)
         theta = lib.evaluate(pool[:n])
         opt = optimizer(group, m, "paper", paper_points(group, m, 0))
-        t_admm, fit = _best(lambda opt=opt, theta=theta, n=n: _fit(opt, theta, y[:n]))
+        target = y[:n]
+        t_admm, fit = _best(lambda o=opt, a=theta, b=target: _fit(o, a, b))
         prob = fit._setup.problem
         design = fit._setup.design
         t_scs, ref = _best(

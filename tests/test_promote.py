@@ -1,6 +1,7 @@
 """Symmetry promotion: solver agreement, recovery of symmetry, respect for evidence."""
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pysindy as ps
@@ -8,9 +9,18 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from symsindy import LieAlgebra, Monomials, datasets, discover_symmetries
+from symsindy import (
+    EquivariantSTLSQ,
+    LieAlgebra,
+    Monomials,
+    datasets,
+    discover_symmetries,
+)
+from symsindy.optimizers.nuclear_norm import PromotionProblem, svt
+from symsindy.optimizers.nuclear_norm import problem as problem_module
 from symsindy.polynomials import monomial_exponents
 from symsindy.promote import SymmetryPromotingSR3, promotion_path
+from symsindy.spectrum import FunctionNorm
 
 
 def _hopf_problem(noise, seed=0, eps=0.0, n_traj=6):
@@ -224,19 +234,6 @@ def test_data_inner_product_promotion_snaps_to_the_rotation(hopf3, sym_weight):
 
 
 # ---------------------------------------------------------------- issue 13
-from types import SimpleNamespace  # noqa: E402
-
-from symsindy import EquivariantSTLSQ  # noqa: E402
-from symsindy.optimizers import promoting  # noqa: E402
-from symsindy.optimizers.nuclear_norm import (  # noqa: E402
-    InterpolationConstraint,
-    PromotionProblem,
-    cvxpy_solve,
-    penalized_admm,
-    problem as problem_module,
-    svt,
-)
-from symsindy.spectrum import FunctionNorm  # noqa: E402
 
 
 def _library(x, degree=3):
@@ -266,7 +263,9 @@ def test_sym_weight_is_dimensionless(hopf_small):
     powers = s ** Monomials(2, 3).degrees
     expected = (s / tau) * base.coef_ / powers
     np.testing.assert_allclose(
-        scaled.coef_ * powers / (s / tau), base.coef_, atol=1e-6 * np.abs(base.coef_).max()
+        scaled.coef_ * powers / (s / tau),
+        base.coef_,
+        atol=1e-6 * np.abs(base.coef_).max(),
     )
     assert np.abs(scaled.coef_ - expected).max() <= 1e-6 * np.abs(expected).max()
 
@@ -336,7 +335,10 @@ def test_fit_from_sufficient_statistics_matches_fit_on_data(hopf_small, inner_pr
     )
     on_data = SymmetryPromotingSR3(**kw).fit(theta, xdot)
     stats = SimpleNamespace(
-        gram=theta.T @ theta, xty=theta.T @ xdot, yty=xdot.T @ xdot, n_samples=len(theta)
+        gram=theta.T @ theta,
+        xty=theta.T @ xdot,
+        yty=xdot.T @ xdot,
+        n_samples=len(theta),
     )
     on_stats = SymmetryPromotingSR3(**kw).fit_statistics(stats)
     np.testing.assert_allclose(on_stats.coef_, on_data.coef_, atol=1e-8)
@@ -393,7 +395,9 @@ def test_w_step_is_exact_for_every_penalty_without_refactorising(hopf_small):
     for rho in (1e-4, 0.3, 50.0):
         exact = np.linalg.solve(H + rho * K, rhs)
         np.testing.assert_allclose(direct(rhs, rho), exact, rtol=1e-7, atol=1e-9)
-        np.testing.assert_allclose(cg(rhs, rho, rtol=1e-12), exact, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            cg(rhs, rho, rtol=1e-12), exact, rtol=1e-6, atol=1e-8
+        )
 
 
 def test_cg_and_direct_w_steps_reach_the_same_optimum(hopf_small, monkeypatch):
@@ -420,7 +424,9 @@ def test_svt_is_the_nuclear_norm_prox():
         )
         weights = np.linspace(0.5, 2.0, s.size)
         np.testing.assert_allclose(
-            svt(Z, tau, weights), (u * np.maximum(s - tau * weights, 0)) @ vt, atol=1e-10
+            svt(Z, tau, weights),
+            (u * np.maximum(s - tau * weights, 0)) @ vt,
+            atol=1e-10,
         )
 
 

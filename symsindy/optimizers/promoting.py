@@ -253,8 +253,8 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         Rounds of iteratively reweighted nuclear norm after the first solve (a
         broken direction with singular value ``sigma_i`` is weighted by about
         ``sigma_max / (sigma_i + delta sigma_max)``): small singular values go to
-        exactly zero while strongly broken directions are barely shrunk. ``0`` solves the
-        plain convex problem (required for ``solver="cvxpy"``).
+        exactly zero while strongly broken directions are barely shrunk. ``0``
+        solves the plain convex problem (required for ``solver="cvxpy"``).
     reweight_delta : float, default 3e-2
         ``delta`` above, relative to the largest singular value.
     mode : {"penalized", "interpolate"}, default "penalized"
@@ -514,7 +514,9 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         problem = PromotionProblem(
             ns.gram, ns.xty, ns.yty, LieDerivativeMatrix(space, cand_n, norm_n)
         )
-        thresholds = np.tile(self.threshold * units.powers / units.output, space.n_targets)
+        thresholds = np.tile(
+            self.threshold * units.powers / units.output, space.n_targets
+        )
         if design is not None:
             x, y, w = design
             root = np.ones(len(x)) if w is None else np.sqrt(w)
@@ -774,7 +776,11 @@ def _enforced_refit(opt, setup, group):
 
     x, y = _square_root_data(setup.stats)
     refit = EquivariantSTLSQ(
-        group, threshold=opt.threshold, alpha=0.0, library=setup.basis, output=opt.output
+        group,
+        threshold=opt.threshold,
+        alpha=0.0,
+        library=setup.basis,
+        output=opt.output,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -2,11 +2,12 @@
 
     min_w  f(w) + lam ||L_F(w) W||_* + l1 ||w||_1
 
-(``W``: optional ``q x q`` generator weights, which keep every reweighted round
-convex) split as ``Z = L_F(w) W`` (prox: singular-value soft-thresholding) and, with an l1
-term, ``V = w`` (prox: soft thresholding). The w-step is a linear solve from
-:mod:`.problem` that needs no new factorisation when the penalty ``rho``
-changes, so residual balancing (Boyd et al. 2011, section 3.4.1) is free.
+(``W``: optional ``q x q`` generator weights, which keep every reweighted
+round convex) split as ``Z = L_F(w) W`` (prox: singular-value
+soft-thresholding) and, with an l1 term, ``V = w`` (prox: soft thresholding).
+The w-step is a linear solve from :mod:`.problem` that needs no new
+factorisation when the penalty ``rho`` changes, so residual balancing (Boyd
+et al. 2011, section 3.4.1) is free.
 """
 
 from __future__ import annotations
@@ -68,7 +69,11 @@ def penalized_admm(
     w = start[idx].copy()
     Lw = matvec(w)
     z, u = Lw.copy(), np.zeros_like(Lw)
-    if state is not None and state.get("z") is not None and state["z"].shape == Lw.shape:
+    if (
+        state is not None
+        and state.get("z") is not None
+        and state["z"].shape == Lw.shape
+    ):
         rho = state["rho"]
         if state.get("gen_weights") is gen_weights:  # same problem: dual too
             z, u = state["z"], state["u"]

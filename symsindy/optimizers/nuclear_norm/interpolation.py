@@ -97,7 +97,11 @@ def interpolation_admm(
     keep = s > _RANK_RCOND * s[0] if s[0] > 0 else np.zeros_like(s, dtype=bool)
     Q, s, vt = Q[:, keep], s[keep], vt[keep]
     z, u = Lw0.copy(), np.zeros_like(Lw0)
-    if state is not None and state.get("z") is not None and state["z"].shape == Lw0.shape:
+    if (
+        state is not None
+        and state.get("z") is not None
+        and state["z"].shape == Lw0.shape
+    ):
         rho = state["rho"]
     r_norm = s_norm = np.inf
     converged = False

@@ -123,9 +123,7 @@ class PromotionProblem:
 
     def objective(self, w, sym_weight, l1_weight=0.0, gen_weights=None) -> float:
         nuc = self.singular_values(w, gen_weights).sum()
-        return float(
-            self.fit_value(w) + sym_weight * nuc + l1_weight * np.abs(w).sum()
-        )
+        return float(self.fit_value(w) + sym_weight * nuc + l1_weight * np.abs(w).sum())
 
     # ---------------------------------------------------- restricted ops
     def normal_matrix(self):
@@ -198,7 +196,7 @@ class PromotionProblem:
         return self._solves[key]
 
     def restricted_normal(self, idx: np.ndarray, gen_weights=None):
-        """``(L^T L)[idx, idx]`` (with generator weights) as a sparse or dense matrix."""
+        """``(L^T L)[idx, idx]`` (with generator weights), sparse or dense."""
         if gen_weights is None and (
             self.lie.norm.kind == "coefficients"
             or self.n_coef <= 4 * DIRECT_MAX_COEFFICIENTS
@@ -253,8 +251,10 @@ class ConjugateGradientSolve:
             diag = self._estimated_diagonal()
         masks = self.mask.reshape(t, f)
         self.d = np.array(
-            [diag.reshape(t, f)[i][masks[i]].mean() if masks[i].any() else 0.0
-             for i in range(t)]
+            [
+                diag.reshape(t, f)[i][masks[i]].mean() if masks[i].any() else 0.0
+                for i in range(t)
+            ]
         )
         # One eigendecomposition of the Gram matrix per distinct target support.
         self.eig = {}
@@ -312,7 +312,9 @@ class ConjugateGradientSolve:
             (n, n), matvec=lambda x: self._precondition(x, rho), dtype=float
         )
         counter = _Counter()
-        x, _ = cg(A, rhs, x0=x0, rtol=rtol, atol=0.0, maxiter=500, M=M, callback=counter)
+        x, _ = cg(
+            A, rhs, x0=x0, rtol=rtol, atol=0.0, maxiter=500, M=M, callback=counter
+        )
         self.n_cg += counter.n
         return x
 

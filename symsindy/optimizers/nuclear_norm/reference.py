@@ -43,7 +43,7 @@ def cvxpy_solve(
         problem = cp.Problem(cp.Minimize(cp.normNuc(Z)), constraints)
     else:
         lam, V = np.linalg.eigh(prob.gram)
-        root = (np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T)  # root^T root = G
+        root = np.sqrt(np.clip(lam, 0.0, None))[:, None] * V.T  # root^T root = G
         W = cp.reshape(full, (t, f), order="C")
         fit = cp.sum_squares(root @ W.T) - 2 * cp.sum(cp.multiply(prob.xty.T, W))
         obj = fit + prob.yty + sym_weight * cp.normNuc(Z)
@@ -54,7 +54,9 @@ def cvxpy_solve(
         solver = "CLARABEL"  # interior point: accurate enough to test against
     problem.solve(solver=solver)
     if w.value is None:
-        raise ValueError(f"cvxpy failed to solve the promotion problem ({problem.status})")
+        raise ValueError(
+            f"cvxpy failed to solve the promotion problem ({problem.status})"
+        )
     out = np.zeros(prob.n_coef)
     out[idx] = w.value
     n_iter = int(getattr(problem.solver_stats, "num_iters", 0) or 0)

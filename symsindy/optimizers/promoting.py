@@ -60,6 +60,10 @@ _MAX_THRESHOLDING_ROUNDS = 20
 #: The weights ``sym_weight="auto"`` walks (strong to weak, dimensionless).
 AUTO_WEIGHTS = np.logspace(0, -6, 13)
 
+#: ADMM tolerance while ``sym_weight="auto"`` walks the weights (relative
+#: singular values of exact symmetries then sit far below the snap tolerance).
+AUTO_WALK_TOL = 1e-4
+
 #: A noise estimate never falls below this fraction of the targets' RMS: noise-
 #: free numerical derivatives are biased, not noisy, and a zero noise level
 #: would reject every restriction.
@@ -93,11 +97,17 @@ def _check_statistics(stats) -> SimpleNamespace:
             f"stats.xty {xty.shape}, got {gram.shape}"
         )
     yty = check_finite("stats.yty", stats.yty)
-    total = float(np.trace(yty) if yty.ndim == 2 else yty.sum())
+    t = xty.shape[1]
+    per_target = np.diag(yty) if yty.ndim == 2 else yty.ravel()
+    if per_target.size != t:  # a scalar total: spread evenly for the noise test
+        per_target = np.full(t, per_target.sum() / t)
+    total = float(per_target.sum())
     n = float(stats.n_samples)
     if not np.isfinite(n) or n <= 0:
         raise ValueError(f"stats.n_samples must be positive, got {stats.n_samples}")
-    return SimpleNamespace(gram=gram, xty=xty, yty=total, n_samples=n)
+    return SimpleNamespace(
+        gram=gram, xty=xty, yty=total, yty_targets=per_target, n_samples=n
+    )
 
 
 def _square_root_data(stats) -> tuple[np.ndarray, np.ndarray]:
@@ -144,6 +154,7 @@ class _Units:
             gram=stats.gram / n / np.outer(p, p),
             xty=stats.xty / n / p[:, None] / self.output,
             yty=stats.yty / n / self.output**2,
+            yty_targets=stats.yty_targets / n / self.output**2,
             n_samples=n,
         )
 
@@ -512,7 +523,11 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         )
         ns = units.normalised_statistics(stats)
         problem = PromotionProblem(
-            ns.gram, ns.xty, ns.yty, LieDerivativeMatrix(space, cand_n, norm_n)
+            ns.gram,
+            ns.xty,
+            ns.yty,
+            LieDerivativeMatrix(space, cand_n, norm_n),
+            yty_targets=ns.yty_targets,
         )
         thresholds = np.tile(
             self.threshold * units.powers / units.output, space.n_targets
@@ -537,6 +552,12 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
             thresholds,
         )
         setup.extras["candidates_normalised"] = cand_n
+        if design is not None and weights is None:
+            # Residual correlation needs the rows in time order (as pysindy
+            # stacks them); with sample weights the rows are no series.
+            Xn, Yn = setup.design
+            ls = problem.least_squares().reshape(space.shape)
+            setup.extras["tau"] = _autocorrelation_time(Yn - Xn @ ls.T)
         return setup
 
     # ----------------------------------------------------------------- fit
@@ -689,7 +710,7 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
                     break
                 w0, state = result.w, result.state
             kw = dict(gen_weights=weights, state=state, max_iter=self.max_iter)
-            kw.update(tol=self.tol, rho=self.rho)
+            kw.update(tol=setup.extras.get("tol", self.tol), rho=self.rho)
             if interpolate:
                 result = interpolation_admm(prob, constraint, **kw)
             else:
@@ -791,7 +812,13 @@ def _enforced_refit(opt, setup, group):
 # -------------------------------------------------------------- the test
 @dataclass
 class _SubspaceTest:
-    """``T = (RSS_V - RSS_0) / sigma^2`` against ``chi^2(k)`` (DESIGN section 8)."""
+    """``T = sum_i (RSS_V,i - RSS_0,i) / v_i`` against ``chi^2(k)`` (DESIGN 8).
+
+    ``v_i`` is target ``i``'s noise variance from the least-squares residual,
+    inflated by the residuals' integrated autocorrelation time (smoothed
+    derivatives have correlated errors) and floored at ``NOISE_FLOOR`` times the
+    target's RMS.
+    """
 
     statistic: float
     dof: int
@@ -803,27 +830,56 @@ class _SubspaceTest:
     def of_model(cls, setup, coef, n_params, alpha, search_dof=0):
         prob = setup.problem
         n = setup.stats.n_samples
-        t, f = setup.space.shape
+        t = setup.space.n_targets
         rss0, rank = _least_squares_rss(prob)
         p = t * rank
-        resid_dof = max(n * t - p, 1.0)
-        sigma2 = max(rss0 * n / resid_dof, (NOISE_FLOOR**2) * prob.yty / t)
+        yty = prob.yty_targets
+        tau = setup.extras.get("tau", np.ones(t))
+        variance = np.maximum(rss0 * n / max(n - rank, 1.0) * tau, NOISE_FLOOR**2 * yty)
         w = setup.units.to_normalised(coef).ravel()
-        rss = prob.fit_value(w)
+        rss = _target_fit_values(prob, w)
         k = max(int(p - n_params - search_dof), 1)
-        stat = (rss - rss0) * n / sigma2
+        stat = float(np.sum((rss - rss0) * n / variance))
         p_value = float(scipy_stats.chi2.sf(stat, k))
-        rel = (rss - rss0) / rss0 if rss0 > 0 else np.inf * (rss > rss0)
-        return cls(float(stat), k, p_value, bool(p_value >= alpha), float(rel))
+        total0, total = rss0.sum(), rss.sum()
+        rel = (total - total0) / total0 if total0 > 0 else np.inf * (total > total0)
+        return cls(stat, k, p_value, bool(p_value >= alpha), float(rel))
 
 
 def _least_squares_rss(prob):
-    """Mean RSS of the unrestricted least-squares fit and the Gram rank."""
-    lam, V = np.linalg.eigh(prob.gram)
-    keep = lam > 1e-12 * max(lam.max(initial=0.0), 1e-300)
-    proj = V[:, keep].T @ prob.xty
-    explained = float(np.sum(proj**2 / lam[keep][:, None]))
-    return max(prob.yty - explained, 0.0), int(keep.sum())
+    """Per-target mean RSS of the unrestricted least-squares fit, Gram rank."""
+    lam = np.linalg.eigvalsh(prob.gram)
+    rank = int(np.sum(lam > 1e-12 * max(lam.max(initial=0.0), 1e-300)))
+    return np.maximum(_target_fit_values(prob, prob.least_squares()), 0.0), rank
+
+
+def _target_fit_values(prob, w):
+    """Mean squared residual of each target (normalised units)."""
+    W = w.reshape(prob.n_targets, prob.n_features)
+    quad = np.sum(W * (W @ prob.gram), axis=1)
+    return quad - 2.0 * np.sum(W * prob.xty.T, axis=1) + prob.yty_targets
+
+
+def _autocorrelation_time(residuals: np.ndarray, max_lag: int = 200) -> np.ndarray:
+    """Integrated autocorrelation time of each column (rows in time order).
+
+    ``tau = 1 + 2 sum_k rho_k`` over the initial positive lags (Geyer's initial
+    sequence, simplified): ``N / tau`` residuals carry independent information.
+    """
+    r = residuals - residuals.mean(axis=0)
+    denom = np.sum(r**2, axis=0)
+    tau = np.ones(r.shape[1])
+    for j in range(r.shape[1]):
+        if denom[j] == 0:
+            continue
+        total = 1.0
+        for k in range(1, min(max_lag, len(r) - 1)):
+            rho = float(r[k:, j] @ r[:-k, j]) / denom[j]
+            if rho <= 0:
+                break
+            total += 2.0 * rho
+        tau[j] = total
+    return tau
 
 
 def _warn_if_worse_than_noise(opt, setup, w):
@@ -854,6 +910,9 @@ def _auto_weight(opt, setup, w0):
     """
     tol = PROMOTED_SYMMETRY_TOL if opt.snap_tol is None else opt.snap_tol
     q = setup.candidates.dim
+    # The walk only needs each weight's exact symmetry (the answer is an
+    # enforced refit), so its solves stop at a looser tolerance.
+    setup.extras["tol"] = max(opt.tol, AUTO_WALK_TOL)
     state, visited, tested = None, [], {}
     best = None
     for lam in AUTO_WEIGHTS:

@@ -64,12 +64,22 @@ class PromotionProblem:
         ``||Y||_F^2 / N``.
     lie : LieDerivativeMatrix
         On a model space with ``t`` targets and ``f`` features.
+    yty_targets : array (t,), optional
+        ``||Y_i||^2 / N`` per target (default: ``yty`` spread evenly).
     """
 
-    def __init__(self, gram, xty, yty: float, lie: LieDerivativeMatrix):
+    def __init__(
+        self, gram, xty, yty: float, lie: LieDerivativeMatrix, yty_targets=None
+    ):
         self.gram = np.asarray(gram, dtype=float)
         self.xty = np.asarray(xty, dtype=float)
         self.yty = float(yty)
+        t = self.xty.shape[1]
+        self.yty_targets = (
+            np.full(t, self.yty / t)
+            if yty_targets is None
+            else np.asarray(yty_targets, dtype=float)
+        )
         self.lie = lie
         self.n_features, self.n_targets = self.xty.shape
         self.operator = lie.model_operator()

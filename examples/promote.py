@@ -18,7 +18,7 @@ import symsindy as ss
 
 
 def library_data(xs, t):
-    """Library matrix and smoothed derivatives, computed trajectory by trajectory."""
+    """Library matrix of the smoothed states and their derivatives, per trajectory."""
     x, xdot, _ = ss.stack_trajectories(xs, t)
     return np.asarray(ss.LiePolynomialLibrary(degree=3).fit_transform(x)), xdot
 

@@ -24,7 +24,7 @@ def main():
     t = np.arange(0, 4 if args.quick else 8, 0.01)
     units = np.diag([1.0, 1000.0])  # x in metres, y in millimetres
     xs = [x @ units.T for x in ss.datasets.simulate("hopf", 6, t, noise=0.02, seed=0)]
-    X, Y, groups = ss.stack_trajectories(xs, t)
+    X, Y, groups = ss.stack_trajectories(xs, t)  # smoothed states, derivatives
     J = ss.LieAlgebra.so(2).matrices[0]
     rotation = units @ J @ np.linalg.inv(units)  # the rotation, in these units
 

@@ -8,8 +8,9 @@ operators on polynomial libraries.
 from . import datasets, plotting
 from .algebra import LieAlgebra
 from .discover import discover_symmetries
+from .discover.report import DiscoveryReport
 from .equivariance import EquivariantBasis, equivariant_basis, symmetry_constraints
-from .group import DiscoveryReport, SymmetryGroup
+from .group import SymmetryGroup
 from .library import LiePolynomialLibrary
 from .lie_derivative import (
     CoefficientOperator,

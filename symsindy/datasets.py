@@ -272,6 +272,7 @@ def simulate(
     t: np.ndarray | None = None,
     noise: float = 0.0,
     seed: int | None = 0,
+    x0: np.ndarray | None = None,
     **params,
 ) -> list[np.ndarray]:
     """Trajectories of a reference system from random initial conditions.
@@ -286,6 +287,8 @@ def simulate(
         Gaussian noise with standard deviation ``noise`` times each state's RMS
         over all trajectories (so ``0.01`` is 1% noise).
     seed : int, optional
+    x0 : array (n,) or (n_trajectories, n), optional
+        Initial conditions (default: random, drawn as the system prescribes).
     **params : passed to :func:`get_system`.
 
     Returns
@@ -299,7 +302,14 @@ def simulate(
         raise ValueError(f"noise must be >= 0, got {noise}")
     t = np.arange(0, sys.t_end, sys.dt) if t is None else np.asarray(t, dtype=float)
     rng = np.random.default_rng(seed)
-    if sys.x0_sampler is not None:
+    if x0 is not None:
+        x0s = np.atleast_2d(np.asarray(x0, dtype=float))
+        if x0s.shape != (n_trajectories, sys.n) or not np.all(np.isfinite(x0s)):
+            raise ValueError(
+                f"x0 must be finite with shape ({n_trajectories}, {sys.n}) (one row "
+                f"per trajectory), got {np.shape(x0)}"
+            )
+    elif sys.x0_sampler is not None:
         x0s = sys.x0_sampler(rng, n_trajectories)
     else:
         x0s = rng.uniform(-sys.x0_scale, sys.x0_scale, size=(n_trajectories, sys.n))

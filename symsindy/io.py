@@ -1,29 +1,50 @@
-"""Reading trajectory files and saving/loading fitted symmetric models (JSON)."""
+"""Reading trajectory files; saving and loading fitted models (JSON); safe writes.
+
+Every file symsindy writes goes through :func:`write_atomic`: the content is
+written to a temporary file in the target's folder and renamed over the target
+in one step, so a crash never leaves half a file, and a path that names one of
+the command's inputs is refused (an input is never overwritten).
+"""
 
 from __future__ import annotations
 
-import csv
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .group import SymmetryGroup
 from .lie_derivative import resolve_basis
+from .schema import MODEL_FORMAT, SCHEMA_VERSION, check_model_document
+from .tabular import TIME_COLUMNS, TRAJECTORY_COLUMNS, read_csv_trajectories
+from .tolerances import STORED_SYMMETRY_TOL
+from .trajectories import as_time_list
 
-__all__ = ["read_trajectories", "save_model", "load_model", "model_to_dict"]
+__all__ = [
+    "read_trajectories",
+    "save_model",
+    "load_model",
+    "model_to_dict",
+    "write_atomic",
+    "check_not_input",
+    "TIME_COLUMNS",
+    "TRAJECTORY_COLUMNS",
+]
 
-TIME_COLUMNS = ("t", "time")
-TRAJECTORY_COLUMNS = ("trajectory", "traj", "run")
+_NPZ_MAGIC = b"PK\x03\x04"
 
 
-def read_trajectories(path) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
+def read_trajectories(
+    path, time: str | None = None, states=None, trajectory: str | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
     """Trajectories from a CSV or NPZ file.
 
-    CSV: a header row, a time column named ``t`` or ``time``, optionally a
-    ``trajectory`` column whose value changes between trajectories, and one
-    column per state. NPZ: arrays ``t`` (times) and ``x`` (``(n_times, n)`` or
-    ``(n_trajectories, n_times, n)``), optionally ``names``.
+    CSV: see :func:`symsindy.tabular.read_csv_trajectories` (``time``,
+    ``states`` and ``trajectory`` name columns). NPZ: arrays ``t`` (times,
+    ``(n_times,)`` shared or ``(n_trajectories, n_times)``) and ``x``
+    (``(n_times, n)`` or ``(n_trajectories, n_times, n)``), optionally
+    ``names``.
 
     Returns
     -------
@@ -32,15 +53,28 @@ def read_trajectories(path) -> tuple[list[np.ndarray], list[np.ndarray], list[st
     path = Path(path)
     if not path.exists():
         raise ValueError(f"data file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise ValueError(f"data file {str(path)!r} is a folder")
     suffix = path.suffix.lower()
     if suffix == ".npz":
+        if time or states or trajectory:
+            raise ValueError(
+                "--time, --states and --trajectory apply to CSV files; an NPZ file "
+                "holds arrays 't' and 'x'"
+            )
         return _read_npz(path)
     if suffix in (".csv", ".txt"):
-        return _read_csv(path)
+        return read_csv_trajectories(path, time, states, trajectory)
     raise ValueError(f"unsupported data file {path.name!r}: use .csv or .npz")
 
 
 def _read_npz(path):
+    with open(path, "rb") as fh:
+        if fh.read(4) != _NPZ_MAGIC:
+            raise ValueError(
+                f"{path.name}: not an NPZ archive (an .npz file is a zip of arrays "
+                "written by numpy.savez)"
+            )
     try:
         data = np.load(path, allow_pickle=False)
     except Exception as err:  # numpy raises several types for corrupt files
@@ -49,147 +83,167 @@ def _read_npz(path):
         missing = [k for k in ("t", "x") if k not in data.files]
         if missing:
             raise ValueError(f"{path.name} lacks array(s) {missing}; need 't' and 'x'")
-        t = np.asarray(data["t"], dtype=float)
-        x = np.asarray(data["x"], dtype=float)
-        names = [str(s) for s in data["names"]] if "names" in data.files else None
+        try:
+            t = np.asarray(data["t"], dtype=float)
+            x = np.asarray(data["x"], dtype=float)
+            names = [str(s) for s in data["names"]] if "names" in data.files else None
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"{path.name}: 't' and 'x' must be numeric arrays ({err})"
+            ) from None
     if x.ndim == 2:
         x = x[None]
-    if x.ndim != 3 or x.shape[1] != t.shape[-1]:
+    if x.ndim != 3 or t.ndim not in (1, 2) or x.shape[1] != t.shape[-1]:
         raise ValueError(
             f"{path.name}: x must be (n_times, n) or (n_trajectories, n_times, n) with "
-            f"n_times = len(t) = {t.shape[-1]}, got {x.shape}"
+            f"n_times = len(t) = {t.shape[-1] if t.ndim else 0}, got x {x.shape}"
+        )
+    if t.ndim == 2 and t.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"{path.name}: t holds {t.shape[0]} time rows for {x.shape[0]} trajectories"
         )
     trajs = [x[i] for i in range(x.shape[0])]
     times = [t if t.ndim == 1 else t[i] for i in range(x.shape[0])]
-    names = names or [f"x{j}" for j in range(x.shape[2])]
-    _check_finite_rows(trajs, path.name)
-    return trajs, times, names
-
-
-def _read_csv(path):
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
-    if len(rows) < 3:
-        raise ValueError(f"{path.name}: need a header row and at least two data rows")
-    header = [h.strip() for h in rows[0]]
-    lower = [h.lower() for h in header]
-    tcol = next((lower.index(c) for c in TIME_COLUMNS if c in lower), None)
-    if tcol is None:
+    if names is not None and len(names) != x.shape[2]:
         raise ValueError(
-            f"{path.name}: no time column; name one of {list(TIME_COLUMNS)} "
-            f"(columns are {header})"
+            f"{path.name}: 'names' has {len(names)} entries for {x.shape[2]} states"
         )
-    jcol = next((lower.index(c) for c in TRAJECTORY_COLUMNS if c in lower), None)
-    state_cols = [i for i in range(len(header)) if i not in (tcol, jcol)]
-    if not state_cols:
-        raise ValueError(f"{path.name}: no state columns besides time")
-    try:
-        values = np.array(
-            [
-                [float(v) if v.strip() else np.nan for v in row]
-                for row in rows[1:]
-                if row
-            ],
-            dtype=float,
-        )
-    except ValueError as err:
-        raise ValueError(f"{path.name}: non-numeric entry ({err})") from err
-    if values.ndim != 2 or values.shape[1] != len(header):
-        raise ValueError(f"{path.name}: rows have different numbers of columns")
-    labels = values[:, jcol] if jcol is not None else np.zeros(len(values))
-    trajs, times = [], []
-    for label in dict.fromkeys(labels.tolist()):
-        rows_k = values[labels == label]
-        trajs.append(rows_k[:, state_cols])
-        times.append(rows_k[:, tcol])
-    _check_finite_rows(trajs, path.name, times)
-    return trajs, times, [header[i] for i in state_cols]
-
-
-def _check_finite_rows(trajs, name, times=None):
+    names = names or [f"x{j}" for j in range(x.shape[2])]
     for k, tr in enumerate(trajs):
-        bad = ~np.all(np.isfinite(tr), axis=1)
-        if times is not None:
-            bad |= ~np.isfinite(times[k])
+        bad = ~np.all(np.isfinite(tr), axis=1) | ~np.isfinite(times[k])
         if bad.any():
-            raise ValueError(
-                f"{name}: trajectory {k} has {int(bad.sum())} row(s) with NaN or "
-                f"missing values (first at row {int(np.argmax(bad))})"
+            row = int(np.argmax(bad))
+            kind = (
+                "inf" if np.isinf(tr[row]).any() or np.isinf(times[k][row]) else "NaN"
             )
-        if tr.shape[0] < 5:
-            raise ValueError(f"{name}: trajectory {k} has fewer than 5 samples")
+            raise ValueError(
+                f"{path.name}: trajectory {k} has {int(bad.sum())} sample(s) with NaN "
+                f"or inf (first: sample {row}, {kind})"
+            )
+    try:
+        as_time_list(times, trajs)
+    except ValueError as err:
+        raise ValueError(f"{path.name}: {err}") from None
+    return trajs, [np.asarray(ti) for ti in times], names
+
+
+def check_not_input(out, inputs=()) -> Path:
+    """``out`` as a Path, or a ValueError if it names one of ``inputs``."""
+    out = Path(out)
+    for src in inputs:
+        src = Path(src)
+        same = out.resolve() == src.resolve()
+        if not same and out.exists() and src.exists():
+            same = os.path.samefile(out, src)
+        if same:
+            raise ValueError(
+                f"refusing to write {str(out)!r}: it is an input of this command "
+                "(choose another output file)"
+            )
+    if out.is_dir():
+        raise ValueError(f"output {str(out)!r} is a folder; give a file name")
+    return out
+
+
+def write_atomic(path, content: str | bytes, inputs=()) -> None:
+    """Write ``content`` to ``path`` atomically, never over one of ``inputs``."""
+    path = check_not_input(path, inputs)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {str(path)!r}: folder {str(folder)!r} missing")
+    data = content.encode() if isinstance(content, str) else content
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def model_to_dict(model) -> dict:
-    """JSON-ready description of a fitted ``ps.SINDy`` with a polynomial library."""
+    """JSON-ready description of a fitted ``ps.SINDy`` (see ``symsindy.schema``)."""
     basis = resolve_basis(model.feature_library)
     opt = model.optimizer
+    names = list(model.feature_names or [f"x{j}" for j in range(basis.n_vars)])
     symmetry = getattr(opt, "symmetry_", None)
+    group = None
+    if symmetry is not None:
+        group = symmetry.to_dict()
+        group["coordinate_names"] = names
     return {
-        "format": "symsindy-model-1",
+        "format": MODEL_FORMAT,
+        "schema_version": SCHEMA_VERSION,
         "n_states": basis.n_vars,
         "degree": basis.max_degree,
         "include_bias": basis.min_degree == 0,
-        "feature_names": list(
-            model.feature_names or [f"x{j}" for j in range(basis.n_vars)]
-        ),
+        "feature_names": names,
         "coefficients": np.asarray(opt.coef_).tolist(),
         "optimizer": type(opt).__name__,
-        "symmetry": symmetry.to_dict() if symmetry is not None else None,
+        "symmetry": group,
     }
 
 
-def save_model(model, path) -> None:
-    """Write a fitted model (coefficients, library, symmetry) as JSON."""
-    Path(path).write_text(json.dumps(model_to_dict(model), indent=2))
+def save_model(model, path, inputs=()) -> None:
+    """Write a fitted model (coefficients, library, symmetry) as JSON, atomically.
+
+    ``inputs`` lists files the output must not replace (e.g. the training data).
+    """
+    write_atomic(path, json.dumps(model_to_dict(model), indent=2) + "\n", inputs)
 
 
 def load_model(path_or_dict):
     """A fitted ``ps.SINDy`` rebuilt from :func:`save_model` output.
 
-    The model predicts, simulates and prints exactly like the saved one; its
-    optimizer is an :class:`EquivariantSTLSQ` carrying the saved symmetry (or a
-    plain ``STLSQ`` when none was saved), ready to be refitted.
+    The file is checked against the versioned schema (``symsindy.schema``), and
+    the stored coefficients must satisfy the stored symmetry (an edited file
+    that breaks it is refused). The model predicts, simulates and prints
+    exactly like the saved one, with the saved state names; its optimizer is an
+    :class:`EquivariantSTLSQ` carrying the saved symmetry (named by the same
+    coordinates), or a plain ``STLSQ`` when none was saved.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the field that is missing or malformed.
     """
     import pysindy as ps
 
+    from .equivariance import equivariant_basis
     from .library import LiePolynomialLibrary
     from .optimizers import EquivariantSTLSQ
 
-    data = path_or_dict
+    data, source = path_or_dict, "model"
     if not isinstance(data, dict):
+        source = str(path_or_dict)
         try:
-            data = json.loads(Path(path_or_dict).read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise ValueError(f"cannot read model file {path_or_dict}: {err}") from err
-    if data.get("format") != "symsindy-model-1":
-        raise ValueError(
-            "not a symsindy model file (missing format 'symsindy-model-1')"
-        )
-    n = int(data["n_states"])
-    coef = np.asarray(data["coefficients"], dtype=float)
-    lib = LiePolynomialLibrary(
-        degree=int(data["degree"]), include_bias=bool(data["include_bias"])
-    )
-    lib.fit(np.zeros((2, n)))
-    if coef.shape != (n, lib.n_output_features_):
-        raise ValueError(
-            f"coefficients have shape {coef.shape}, expected "
-            f"{(n, lib.n_output_features_)}"
-        )
-    group = SymmetryGroup.from_dict(data["symmetry"]) if data.get("symmetry") else None
+            data = json.loads(Path(path_or_dict).read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ValueError(f"cannot read model file {source}: {err}") from err
+    doc = check_model_document(data, source)
+    coef, group = doc["coefficients"], doc["symmetry"]
+    lib = LiePolynomialLibrary(degree=doc["degree"], include_bias=doc["include_bias"])
+    lib.fit(np.zeros((2, doc["n"])))
     opt = EquivariantSTLSQ(group) if group is not None else ps.STLSQ()
     opt.coef_ = coef
     opt.intercept_ = 0.0
     opt.n_features_in_ = coef.shape[1]
     if group is not None:
-        from .equivariance import equivariant_basis
-
         opt.symmetry_ = group
         opt.basis_ = equivariant_basis(lib, group)
+        residual = opt.basis_.residual(coef)
+        if residual > STORED_SYMMETRY_TOL:
+            raise ValueError(
+                f"{source}: the stored coefficients break the stored symmetry "
+                f"(relative residual {residual:.1e} > {STORED_SYMMETRY_TOL:.0e}); "
+                "the file was edited or corrupted"
+            )
         opt.reduced_coef_ = opt.basis_.project(coef)
     model = ps.SINDy(feature_library=lib, optimizer=opt)
-    model.feature_names = data.get("feature_names")
+    model.feature_names = doc["feature_names"]
     model.n_control_features_ = 0
     model._fit_shape()
     return model

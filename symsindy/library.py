@@ -22,14 +22,20 @@ __all__ = ["LiePolynomialLibrary"]
 class LiePolynomialLibrary(PolynomialLibrary):
     """All monomials of degree ``<= degree``, with exact Lie-derivative operators.
 
-    Behaves exactly like ``pysindy.PolynomialLibrary(degree, include_bias=...)``
-    inside ``ps.SINDy`` (same features, same order, same names) and adds the
-    symmetry operators of :mod:`symsindy.lie_derivative`. Interaction-only
-    variants are not offered: they are not closed under linear maps.
+    Behaves exactly like ``pysindy.PolynomialLibrary`` inside ``ps.SINDy``
+    (same arguments, features, order and names) and adds the symmetry operators
+    of :mod:`symsindy.lie_derivative`. Every value of pysindy's arguments that
+    gives all monomials up to ``degree`` is accepted; ``include_interaction=False``
+    and ``interaction_only=True`` are refused at ``fit``: those libraries are not
+    closed under linear maps, so no symmetry operator is exact on them.
 
     Parameters
     ----------
     degree : int, default 2
+    include_interaction : bool, default True
+        Must be True.
+    interaction_only : bool, default False
+        Must be False.
     include_bias : bool, default True
     order : {"C", "F"}, default "C"
 
@@ -43,8 +49,32 @@ class LiePolynomialLibrary(PolynomialLibrary):
     (12, 12)
     """
 
-    def __init__(self, degree: int = 2, include_bias: bool = True, order: str = "C"):
-        super().__init__(degree=degree, include_bias=include_bias, order=order)
+    def __init__(
+        self,
+        degree: int = 2,
+        include_interaction: bool = True,
+        interaction_only: bool = False,
+        include_bias: bool = True,
+        order: str = "C",
+    ):
+        super().__init__(
+            degree=degree,
+            include_interaction=include_interaction,
+            interaction_only=interaction_only,
+            include_bias=include_bias,
+            order=order,
+        )
+
+    def fit(self, x, y=None):
+        """Check the arguments, then fit as ``PolynomialLibrary``."""
+        if self.interaction_only or not self.include_interaction:
+            raise ValueError(
+                "LiePolynomialLibrary needs every monomial up to its degree "
+                "(include_interaction=True, interaction_only=False): the other "
+                "libraries are not closed under linear maps (rotating x0*x1 "
+                "produces x0^2); use pysindy's PolynomialLibrary for them"
+            )
+        return super().fit(x, y)
 
     def monomials(self, n_vars: int | None = None) -> Monomials:
         """The library's monomial basis (``n_vars`` needed before ``fit``)."""

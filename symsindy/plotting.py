@@ -10,6 +10,8 @@ __all__ = [
     "plot_group",
     "plot_coefficients",
     "plot_trajectories",
+    "plot_heldout_comparison",
+    "relative_rms_error",
 ]
 
 
@@ -38,6 +40,7 @@ def plot_spectrum(group, ax=None, label=None):
     ax.axhline(rep.tol, color="k", ls="--", lw=1, label=f"tol = {rep.tol:.0e}")
     ax.set_yscale("log")
     ax.set_xlabel("candidate direction (sorted)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel(r"$\sigma_i / \|F\|$")
     ax.set_title(f"symmetry spectrum: dim {group.dim}")
     ax.legend(fontsize="small")
@@ -119,4 +122,93 @@ def plot_trajectories(data, predictions: dict, axes=None):
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
     ax.legend(fontsize="small")
+    return fig
+
+
+def relative_rms_error(prediction, truth) -> float:
+    """``||prediction - truth|| / ||truth||`` over all samples and states."""
+    prediction, truth = np.asarray(prediction), np.asarray(truth)
+    if prediction.shape != truth.shape:
+        return float("inf")  # a simulation that stopped early (diverged)
+    return float(np.linalg.norm(prediction - truth) / np.linalg.norm(truth))
+
+
+def plot_heldout_comparison(
+    t, truth, predictions: dict, names, data=None, field_errors=None, axes=None
+):
+    """A held-out trajectory: the truth beside each model's simulation.
+
+    Left: every state against time; right: the phase portrait of the first two
+    states. Each model's relative RMS simulation error against ``truth`` is in
+    the legend; the title says which model is better and by what factor,
+    judged by ``field_errors`` when given (simulation errors are dominated by
+    phase drift on oscillators) and by the simulation errors otherwise.
+
+    Parameters
+    ----------
+    t : array (n_times,)
+    truth : array (n_times, n)
+        The true trajectory (e.g. the true system from the same initial state).
+    predictions : dict label -> array (n_times, n)
+    names : list of str
+        State names (the same as in printed equations).
+    data : array (n_times, n), optional
+        Measured (noisy) samples, drawn as dots.
+    field_errors : dict label -> float, optional
+        Held-out vector-field errors of the models.
+    """
+    fig, axs = _figure(axes, ncols=2, figsize=(10, 4))
+    sim_errors = {k: relative_rms_error(v, truth) for k, v in predictions.items()}
+    styles, colors = ["--", ":", "-."], ["C3", "C0", "C2", "C1"]
+    ax_t, ax_p = axs[0], axs[1]
+    for j, name in enumerate(names):
+        shade = 0.25 + 0.45 * j / max(len(names) - 1, 1)
+        ax_t.plot(t, truth[:, j], color=str(shade), lw=2.4, label=f"true {name}")
+        if data is not None:
+            ax_t.plot(t, data[:, j], ".", color="0.75", ms=2)
+    ax_p.plot(truth[:, 0], truth[:, 1], color="0.35", lw=2.4, label="true")
+    if data is not None:
+        ax_p.plot(data[:, 0], data[:, 1], ".", color="0.75", ms=2, label="data")
+    for k, (label, sim) in enumerate(predictions.items()):
+        sim = np.asarray(sim)
+        style, color = styles[k % 3], colors[k % 4]
+        for j, name in enumerate(names):
+            ax_t.plot(
+                t[: len(sim)],
+                sim[:, j],
+                style,
+                color=color,
+                lw=1.4,
+                label=f"{label} {name}",
+            )
+        ax_p.plot(
+            sim[:, 0],
+            sim[:, 1],
+            style,
+            color=color,
+            lw=1.4,
+            label=f"{label}: simulation error {sim_errors[label]:.2%}",
+        )
+    low, high = ax_t.get_ylim()
+    ax_t.set_ylim(low, high + 0.35 * (high - low))  # room for the legend
+    ax_t.legend(fontsize="x-small", ncol=len(predictions) + 1, loc="upper center")
+    ax_t.set_xlabel("t")
+    ax_t.set_ylabel(", ".join(names))
+    ax_t.set_title("held-out trajectory: truth and simulations from its first state")
+    ax_p.set_xlabel(names[0])
+    ax_p.set_ylabel(names[1] if len(names) > 1 else "")
+    ax_p.legend(fontsize="small", loc="center")
+    judged, what = (
+        (field_errors, "vector-field error")
+        if field_errors
+        else (sim_errors, "simulation error")
+    )
+    ranked = sorted(judged, key=judged.get)
+    if len(ranked) >= 2:
+        best, worst = ranked[0], ranked[-1]
+        factor = judged[worst] / max(judged[best], 1e-300)
+        ax_p.set_title(
+            f"{best} fit is better: held-out {what}\n{judged[best]:.2%} vs "
+            f"{judged[worst]:.2%} for {worst} ({factor:.2f}x smaller)"
+        )
     return fig

@@ -39,7 +39,9 @@ class SymmetricSINDyRegressor(RegressorMixin, BaseEstimator):
         Promote symmetry inside this candidate algebra instead
         (:class:`symsindy.SymmetryPromotingSR3`).
     optimizer : {"stlsq", "sr3"}, default "stlsq"
-        Sparse regression used when enforcing (or for a plain fit).
+        Sparse regression used when enforcing and for a plain fit: the same
+        algorithm (:class:`EquivariantSTLSQ` or an unbiased
+        :class:`EquivariantSR3`), without a symmetry run with the trivial group.
     threshold : float, default 0.1
     alpha : float, default 0.05
         Ridge penalty of STLSQ.
@@ -49,6 +51,7 @@ class SymmetricSINDyRegressor(RegressorMixin, BaseEstimator):
         ``"vector"``: ``y`` are time derivatives of the states. ``"invariant"``:
         ``y`` are invariant scalar function values.
     max_iter : int, default 20
+        Iterations of STLSQ (SR3 runs at least 1000).
 
     Attributes
     ----------
@@ -125,7 +128,9 @@ class SymmetricSINDyRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"degree must be >= 1, got {self.degree}")
         self._y_1d = y.ndim == 1
         Y = y.reshape(-1, 1) if self._y_1d else y
-        self.library_ = LiePolynomialLibrary(self.degree, self.include_bias).fit(X)
+        self.library_ = LiePolynomialLibrary(
+            degree=self.degree, include_bias=self.include_bias
+        ).fit(X)
         theta = np.asarray(self.library_.transform(X))
         self.optimizer_ = self._make_optimizer(X.shape[1], Y.shape[1], input_map)
         self.optimizer_.fit(theta, Y)
@@ -138,10 +143,7 @@ class SymmetricSINDyRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _make_optimizer(self, n, n_targets, input_map):
-        import pysindy as ps
-
         from .equivariance import basis_from_constraints, symmetry_constraints
-        from .optimizers import EquivariantSR3, EquivariantSTLSQ
         from .promote import SymmetryPromotingSR3
         from .transport import transported_constraints
 
@@ -151,28 +153,6 @@ class SymmetricSINDyRegressor(RegressorMixin, BaseEstimator):
             )
         if self.symmetry is not None and self.candidates is not None:
             raise ValueError("give either symmetry (enforce) or candidates (promote)")
-        if self.symmetry is not None:
-            group = SymmetryGroup.coerce(self.symmetry)
-            if group.n != n:
-                raise ValueError(
-                    f"the symmetry acts on R^{group.n} but X has {n} columns"
-                )
-            basis = self.library_.monomials()
-            if input_map is None:
-                K = symmetry_constraints(basis, group, self.output, n_targets)
-            else:
-                K = transported_constraints(
-                    group, basis, *input_map, self.output, n_targets
-                )
-            sym_basis = basis_from_constraints(K, basis)
-            if self.optimizer == "sr3":
-                return EquivariantSR3(sym_basis, threshold=self.threshold)
-            return EquivariantSTLSQ(
-                sym_basis,
-                threshold=self.threshold,
-                alpha=self.alpha,
-                max_iter=self.max_iter,
-            )
         if self.candidates is not None:
             if input_map is not None and not _is_identity(input_map):
                 raise ValueError(
@@ -186,10 +166,44 @@ class SymmetricSINDyRegressor(RegressorMixin, BaseEstimator):
                 output=self.output,
                 library=self.library_,
             )
+        # Plain and symmetric fits are the same algorithm; without a symmetry the
+        # group is trivial (the symmetric subspace is every model).
+        if self.symmetry is None:
+            constraint = SymmetryGroup(n=n)
+        else:
+            group = SymmetryGroup.coerce(self.symmetry)
+            if group.n != n:
+                raise ValueError(
+                    f"the symmetry acts on R^{group.n} but X has {n} columns"
+                )
+            basis = self.library_.monomials()
+            if input_map is None:
+                K = symmetry_constraints(basis, group, self.output, n_targets)
+            else:
+                K = transported_constraints(
+                    group, basis, *input_map, self.output, n_targets
+                )
+            constraint = basis_from_constraints(K, basis)
+        return self._sparse_regression(constraint)
+
+    def _sparse_regression(self, constraint):
+        from .optimizers import EquivariantSR3, EquivariantSTLSQ
+
         if self.optimizer == "sr3":
-            return ps.SR3(reg_weight_lam=self.threshold**2 / 2)
-        return ps.STLSQ(
-            threshold=self.threshold, alpha=self.alpha, max_iter=self.max_iter
+            # unbiased, as the STLSQ path is (ps.SR3's default unbias=False made
+            # the training fit of a plain SR3 regressor poor)
+            return EquivariantSR3(
+                constraint,
+                threshold=self.threshold,
+                unbias=True,
+                max_iter=max(self.max_iter, 1000),
+                tol=1e-8,
+            )
+        return EquivariantSTLSQ(
+            constraint,
+            threshold=self.threshold,
+            alpha=self.alpha,
+            max_iter=self.max_iter,
         )
 
     # ------------------------------------------------------------- predict
@@ -219,6 +233,9 @@ class SymmetricSINDyRegressor(RegressorMixin, BaseEstimator):
         from .discover import discover_symmetries
 
         check_is_fitted(self, "coef_")
+        if "x_dot" not in kwargs and "t" not in kwargs:
+            # Fitted coefficients without their data: the tolerance rule.
+            kwargs.setdefault("method", "tolerance")
         return discover_symmetries(
             self.coef_,
             library=self.library_.monomials(),

@@ -92,8 +92,9 @@ class OutputAction:
         if self.kind == "vector":
             if n_targets is not None and n_targets != n_vars:
                 raise ValueError(
-                    f'output="vector" needs n_targets == state dimension {n_vars}, '
-                    f"got {n_targets}; use output='invariant' for scalar functions"
+                    f"a vector-field model needs {n_vars} targets (n_targets equal "
+                    f"to the state dimension), got {n_targets}; use "
+                    "output='invariant' for scalar functions"
                 )
             return n_vars
         if self.kind == "invariant":

@@ -20,6 +20,8 @@ __all__ = [
     "EXACT_MODEL_TOL",
     "SUPPORT_TOL",
     "LIBRARY_MATCH_RTOL",
+    "UNIFORM_STEP_RTOL",
+    "STORED_SYMMETRY_TOL",
     "PROMOTED_SYMMETRY_TOL",
 ]
 
@@ -58,6 +60,16 @@ SUPPORT_TOL = 1e-14
 
 #: A library matrix matches a polynomial library within this relative error.
 LIBRARY_MATCH_RTOL = 1e-8
+
+#: Time stamps count as uniformly spaced when every step is within this relative
+#: distance of the mean step (float time grids such as ``arange(0, 6, 0.01)``
+#: vary at ~1e-13).
+UNIFORM_STEP_RTOL = 1e-6
+
+#: A saved model's coefficients satisfy its saved symmetry when the relative
+#: constraint residual is below this (fits are symmetric to ~1e-12 and JSON
+#: round-trips floats exactly, so anything larger means the file was edited).
+STORED_SYMMETRY_TOL = 1e-8
 
 #: A promoted model's symmetry: relative singular values (normalised units) below
 #: this are exact zeros of the reweighted nuclear norm, not small breakings.

@@ -1,15 +1,30 @@
 """Trajectory data: validation, stacking with derivatives, splits, default fits.
 
 Derivatives are always computed within each trajectory, so they never straddle
-two trajectories, and cross-validation splits keep trajectories whole.
+two trajectories, and cross-validation splits keep trajectories whole. The
+default derivative smooths each trajectory with a Savitzky-Golay filter written
+in the actual time stamps (so irregular sampling is handled exactly) and then
+takes finite differences; the regression uses the *smoothed* states, exactly as
+``ps.SINDy`` does.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pysindy as ps
+from scipy.signal import savgol_filter
 from sklearn.model_selection import GroupKFold
 
-__all__ = ["as_trajectory_list", "stack_trajectories", "trajectory_cv", "fit_sindy"]
+from .tolerances import UNIFORM_STEP_RTOL
+
+__all__ = [
+    "as_trajectory_list",
+    "as_time_list",
+    "SavitzkyGolayDifference",
+    "stack_trajectories",
+    "trajectory_cv",
+    "fit_sindy",
+]
 
 
 def as_trajectory_list(trajectories) -> list[np.ndarray]:
@@ -34,25 +49,163 @@ def as_trajectory_list(trajectories) -> list[np.ndarray]:
     return trajs
 
 
-def fit_sindy(trajectories, t, optimizer, degree: int = 3, feature_names=None):
+def as_time_list(t, trajectories: list[np.ndarray]) -> list[np.ndarray | float]:
+    """One time step (float) or strictly increasing time array per trajectory.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive step, a length mismatch, or times that are not finite
+        and strictly increasing (naming the trajectory and the sample).
+    """
+    times = list(t) if isinstance(t, list | tuple) else [t] * len(trajectories)
+    if len(times) != len(trajectories):
+        raise ValueError(
+            f"t: got {len(times)} time arrays for {len(trajectories)} trajectories"
+        )
+    out = []
+    for k, (ti, tr) in enumerate(zip(times, trajectories, strict=True)):
+        if np.ndim(ti) == 0:
+            if not np.isfinite(ti) or ti <= 0:
+                raise ValueError(f"t: the time step must be positive, got {ti!r}")
+            out.append(float(ti))
+            continue
+        ti = np.asarray(ti, dtype=float)
+        if ti.shape != (len(tr),):
+            raise ValueError(
+                f"t: trajectory {k} has {len(tr)} samples but {ti.shape} times"
+            )
+        steps = np.diff(ti)
+        bad = np.flatnonzero(~(steps > 0))
+        if not np.all(np.isfinite(ti)) or bad.size:
+            where = int(bad[0]) + 1 if bad.size else 0
+            raise ValueError(
+                f"t: times of trajectory {k} must be finite and strictly increasing; "
+                f"sample {where} has t = {ti[where]:g} after {ti[max(where - 1, 0)]:g}"
+            )
+        out.append(ti)
+    return out
+
+
+def is_uniform(t) -> bool:
+    """Whether ``t`` is a scalar step or an evenly spaced time array."""
+    if np.ndim(t) == 0:
+        return True
+    steps = np.diff(np.asarray(t, dtype=float))
+    return bool(np.ptp(steps) <= UNIFORM_STEP_RTOL * abs(steps.mean()))
+
+
+def _local_polynomial_smooth(x, t, window_length: int, polyorder: int):
+    """Savitzky-Golay smoothing in the actual times ``t``.
+
+    Each sample is replaced by the value at its own time of the least-squares
+    polynomial over the ``window_length`` samples around it (windows are
+    shifted, not shrunk, at the ends, as scipy's ``mode="interp"``). On an
+    evenly spaced grid this is ``scipy.signal.savgol_filter``, which is used
+    there; scipy has no irregular-grid version, hence this one.
+    """
+    if is_uniform(t):
+        return savgol_filter(x, window_length, polyorder, axis=0)
+    n, half = len(t), window_length // 2
+    start = np.clip(np.arange(n) - half, 0, n - window_length)
+    idx = start[:, None] + np.arange(window_length)
+    tau = t[idx] - t[:, None]
+    tau /= np.ptp(t[idx], axis=1, keepdims=True)  # conditioning: |tau| <= 1
+    vander = tau[..., None] ** np.arange(polyorder + 1)
+    weights = np.linalg.pinv(vander)[:, 0, :]  # value of the fit at tau = 0
+    return np.einsum("nw,nw...->n...", weights, x[idx])
+
+
+class SavitzkyGolayDifference(ps.FiniteDifference):
+    """Savitzky-Golay smoothing in the actual time stamps, then finite differences.
+
+    On evenly spaced samples this is exactly ``ps.SmoothedFiniteDifference()``
+    (scipy's ``savgol_filter`` followed by second-order finite differences).
+    On irregular time stamps pysindy's smoother works on sample indices, which
+    turns timing jitter into derivative noise of the size of the jitter; here
+    the local polynomials are fitted in time instead, so a cubic is smoothed
+    exactly however it is sampled. ``smoothed_x_`` holds the smoothed states.
+
+    Parameters
+    ----------
+    window_length : int, default 11
+        Samples per local polynomial (odd).
+    polyorder : int, default 3
+    order : int, default 2
+        Accuracy order of the finite differences.
+
+    Examples
+    --------
+    >>> t = np.sort(np.random.default_rng(0).uniform(0, 1, 40))
+    >>> x = np.stack([t**3, t], axis=1)
+    >>> xdot = SavitzkyGolayDifference()(x, t)
+    >>> bool(np.allclose(xdot[:, 1], 1.0))
+    True
+    """
+
+    def __init__(self, window_length: int = 11, polyorder: int = 3, order: int = 2):
+        super().__init__(order=order)
+        self.window_length = window_length
+        self.polyorder = polyorder
+
+    def _differentiate(self, x, t):
+        x = np.asarray(x, dtype=float)
+        if len(x) < self.window_length:
+            raise ValueError(
+                f"a trajectory of {len(x)} samples is too short for the smoothed "
+                f"derivative: need at least window_length={self.window_length}"
+            )
+        grid = np.arange(len(x)) * t if np.ndim(t) == 0 else np.asarray(t, float)
+        smooth = _local_polynomial_smooth(x, grid, self.window_length, self.polyorder)
+        xdot = super()._differentiate(smooth, t)
+        self.smoothed_x_ = smooth
+        return xdot
+
+
+def _check_lengths(trajs, diff) -> None:
+    need = getattr(diff, "window_length", None)
+    if need is None:
+        need = getattr(diff, "smoother_kws", {}).get("window_length", 3)
+    for k, tr in enumerate(trajs):
+        if len(tr) < need:
+            raise ValueError(
+                f"trajectory {k} has {len(tr)} samples; the smoothed derivative "
+                f"needs at least {need} per trajectory (window_length)"
+            )
+
+
+def fit_sindy(
+    trajectories,
+    t,
+    optimizer,
+    degree: int = 3,
+    feature_names=None,
+    differentiation_method=None,
+):
     """A ``ps.SINDy`` model with symsindy's defaults, fitted to trajectories.
 
-    The library is a :class:`LiePolynomialLibrary` of ``degree``; derivatives use
-    Savitzky-Golay smoothing (plain finite differences amplify noise).
+    The library is a :class:`LiePolynomialLibrary` of ``degree``; derivatives
+    default to :class:`SavitzkyGolayDifference` in the given time stamps (plain
+    finite differences amplify noise), and the library is evaluated on the
+    smoothed states.
     """
-    import pysindy as ps
-
     from .library import LiePolynomialLibrary
 
+    trajs = as_trajectory_list(trajectories)
+    times = as_time_list(t, trajs)
+    diff = differentiation_method or SavitzkyGolayDifference()
+    _check_lengths(trajs, diff)
     model = ps.SINDy(
         feature_library=LiePolynomialLibrary(degree=degree),
         optimizer=optimizer,
-        differentiation_method=ps.SmoothedFiniteDifference(),
+        differentiation_method=diff,
     )
-    return model.fit(as_trajectory_list(trajectories), t=t, feature_names=feature_names)
+    return model.fit(trajs, t=times, feature_names=feature_names)
 
 
-def stack_trajectories(trajectories, t, differentiation_method=None):
+def stack_trajectories(
+    trajectories, t, differentiation_method=None, states: str = "smoothed"
+):
     """States, derivatives and trajectory labels for ``fit(X, y)`` estimators.
 
     Derivatives are computed within each trajectory, so they never straddle two
@@ -62,21 +215,40 @@ def stack_trajectories(trajectories, t, differentiation_method=None):
     ----------
     trajectories : array (n_times, n) or list of such arrays
     t : float, array, or list of arrays (one per trajectory)
+        A time step or the actual (possibly irregular) time stamps.
     differentiation_method : pysindy differentiation object, optional
-        Default ``ps.SmoothedFiniteDifference()``.
+        Default :class:`SavitzkyGolayDifference`.
+    states : {"smoothed", "raw"}, default "smoothed"
+        ``"smoothed"`` returns the states smoothed by the differentiation method
+        (its ``smoothed_x_``), which is what ``ps.SINDy`` regresses on: the
+        library then sees the same denoised states as the derivatives.
+        ``"raw"`` returns the states as given (regressing on noisy states biases
+        the coefficients toward zero).
 
     Returns
     -------
     X : (n_samples, n), Y : (n_samples, n), groups : (n_samples,) int
-    """
-    import pysindy as ps
 
+    Examples
+    --------
+    >>> t = np.linspace(0, 1, 21)
+    >>> X, Y, groups = stack_trajectories([np.c_[t, t**2]] * 2, t)
+    >>> X.shape, bool(np.allclose(Y[:, 0], 1.0)), np.unique(groups).tolist()
+    ((42, 2), True, [0, 1])
+    """
+    if states not in ("smoothed", "raw"):
+        raise ValueError(f"states must be 'smoothed' or 'raw', got {states!r}")
     trajs = as_trajectory_list(trajectories)
-    times = t if isinstance(t, list | tuple) else [t] * len(trajs)
-    diff = differentiation_method or ps.SmoothedFiniteDifference()
-    Y = [np.asarray(diff(tr, ti)) for tr, ti in zip(trajs, times, strict=True)]
+    times = as_time_list(t, trajs)
+    diff = differentiation_method or SavitzkyGolayDifference()
+    _check_lengths(trajs, diff)
+    X, Y = [], []
+    for tr, ti in zip(trajs, times, strict=True):
+        Y.append(np.asarray(diff(tr, ti)))
+        smooth = getattr(diff, "smoothed_x_", tr)
+        X.append(np.asarray(smooth) if states == "smoothed" else tr)
     groups = [np.full(len(tr), k) for k, tr in enumerate(trajs)]
-    return np.vstack(trajs), np.vstack(Y), np.concatenate(groups)
+    return np.vstack(X), np.vstack(Y), np.concatenate(groups)
 
 
 def trajectory_cv(groups, n_splits: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:

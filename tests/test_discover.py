@@ -215,7 +215,7 @@ def test_broken_hopf_rotation_singular_value_grows_and_flips_at_documented_eps()
     values, dims = [], []
     for eps in (0.0, 0.01, 0.03, 0.04, 0.1, 0.3):
         sys, C, lib = _exact("hopf", eps=eps)
-        G = discover_symmetries(C, library=lib, x=x, discrete=None)
+        G = discover_symmetries(C, library=lib, x=x, discrete=None, tol=2e-2)
         values.append(G.report.relative_singular_values[-1])
         dims.append(G.dim)
     assert np.all(np.diff(values) > 0)

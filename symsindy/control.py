@@ -1,0 +1,184 @@
+"""Symmetries of models with control inputs (SINDYc).
+
+A controlled model ``x' = F(x, u)`` has ``n`` states and ``m`` inputs; its
+library runs over the ``n + m`` variables ``(x, u)`` (pysindy concatenates them
+in that order). A symmetry acts on the states by the group the user gives and
+on the inputs by an action the user chooses (by default the inputs are left
+unchanged):
+
+* a generator ``A`` of the states becomes the field ``blockdiag(A, A_u)`` on the
+  library variables, and acts on the ``n`` outputs by ``A``;
+* a discrete element ``R`` becomes ``blockdiag(R, R_u)`` on the library
+  variables, and acts on the outputs by ``R``.
+
+:func:`control_action` turns ``(group, n_inputs, input_action)`` into these
+pieces, and :func:`control_constraints` stacks the resulting constraints for a
+library, for enforce, discover and promote alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.linalg import block_diag
+
+from .algebra import LieAlgebra
+from .group import SymmetryGroup
+from .lie_derivative import discrete_constraint, lie_derivative_stack
+
+__all__ = ["ControlAction", "control_action", "control_constraints"]
+
+
+@dataclass(frozen=True)
+class ControlAction:
+    """A state symmetry extended to ``(x, u)``.
+
+    Attributes
+    ----------
+    algebra : LieAlgebra
+        Generators ``blockdiag(A_q, A_u_q)`` on the ``n + m`` library variables.
+    output : ndarray (dim, n, n)
+        How each generator acts on the ``n`` outputs (``A_q``).
+    discrete : list of (ndarray (n + m, n + m), ndarray (n, n))
+        Pairs ``(blockdiag(R, R_u), R)``: the element on the library variables
+        and its action on the outputs.
+    n_states, n_inputs : int
+    """
+
+    algebra: LieAlgebra
+    output: np.ndarray
+    discrete: list
+    n_states: int
+    n_inputs: int
+
+
+def control_action(symmetry, n_inputs: int, input_action=None) -> ControlAction:
+    """Extend a symmetry of the states to states and control inputs.
+
+    Parameters
+    ----------
+    symmetry : SymmetryGroup, LieAlgebra or generator matrices
+        A group of linear maps of the ``n`` states.
+    n_inputs : int
+        Number of control inputs ``m``.
+    input_action : SymmetryGroup, LieAlgebra, or None
+        How the group acts on the inputs: a group on ``R^m`` with one generator
+        per generator of ``symmetry`` and one discrete element per discrete
+        element (matched in order). A LieAlgebra gives the generators only
+        (discrete elements then leave the inputs unchanged). ``None``: the
+        inputs are unchanged (zero generators, identity elements).
+
+    Returns
+    -------
+    ControlAction
+
+    Examples
+    --------
+    Rotating the states of a planar system while the scalar input is fixed:
+
+    >>> from symsindy import LieAlgebra
+    >>> act = control_action(LieAlgebra.so(2), n_inputs=1)
+    >>> act.algebra.matrices[0].tolist()
+    [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    group = SymmetryGroup.coerce(symmetry)
+    if isinstance(n_inputs, bool) or not isinstance(n_inputs, int | np.integer):
+        raise TypeError(f"n_inputs must be an integer, got {n_inputs!r}")
+    m = int(n_inputs)
+    if m < 0:
+        raise ValueError(f"n_inputs must be >= 0, got {m}")
+    n = group.n
+    if group.dim and not group.algebra.is_linear:
+        raise ValueError(
+            "with control inputs the symmetry's generators must be linear maps of "
+            "the states (affine or polynomial generators are not supported)"
+        )
+    gens = group.algebra.matrices if group.dim else np.zeros((0, n, n))
+    gens_u, elems_u = _input_matrices(input_action, group, m)
+    big = np.array([block_diag(A, Au) for A, Au in zip(gens, gens_u, strict=True)])
+    algebra = LieAlgebra.from_matrices(big) if len(big) else LieAlgebra.trivial(n + m)
+    discrete = [
+        (block_diag(R, Ru), R) for R, Ru in zip(group.discrete, elems_u, strict=True)
+    ]
+    return ControlAction(algebra, gens, discrete, n, m)
+
+
+def _input_matrices(input_action, group: SymmetryGroup, m: int):
+    """Generators and discrete elements of the action on the inputs."""
+    dim, k = group.dim, len(group.discrete)
+    if input_action is None:
+        return np.zeros((dim, m, m)), [np.eye(m)] * k
+    if isinstance(input_action, LieAlgebra):
+        input_action = SymmetryGroup(input_action, discrete=[np.eye(m)] * k)
+    if not isinstance(input_action, SymmetryGroup):
+        raise TypeError(
+            "input_action must be a SymmetryGroup or LieAlgebra acting on the "
+            f"control inputs, or None; got {type(input_action).__name__}"
+        )
+    if input_action.n != m:
+        raise ValueError(
+            f"input_action acts on R^{input_action.n} but there are {m} control inputs"
+        )
+    if input_action.dim != dim or len(input_action.discrete) != k:
+        raise ValueError(
+            f"input_action must give one input generator per state generator "
+            f"({dim}) and one input element per discrete element ({k}); got "
+            f"{input_action.dim} and {len(input_action.discrete)}"
+        )
+    if dim and not input_action.algebra.is_linear:
+        raise ValueError("input_action generators must be linear maps of the inputs")
+    gens = input_action.algebra.matrices if dim else np.zeros((0, m, m))
+    return gens, list(input_action.discrete)
+
+
+def control_constraints(
+    library, action: ControlAction, output="vector", n_targets: int | None = None
+) -> sparse.csr_matrix:
+    """Stacked constraints ``K vec(C) = 0`` of models symmetric under ``action``.
+
+    Parameters
+    ----------
+    library : Monomials or pysindy.PolynomialLibrary
+        Library over the ``n + m`` variables ``(x, u)``.
+    action : ControlAction
+    output : {"vector", "invariant"}
+        ``"vector"``: ``n`` outputs transforming like the states (the usual
+        SINDYc model). ``"invariant"``: outputs left unchanged.
+    n_targets : int, optional
+    """
+    n = action.n_states
+    if output == "vector":
+        t = n if n_targets is None else int(n_targets)
+        if t != n:
+            raise ValueError(
+                f"a controlled vector field has one output per state ({n}), got "
+                f"{t} targets"
+            )
+        gens, elems = action.output, [S for _, S in action.discrete]
+    elif output == "invariant":
+        t = 1 if n_targets is None else int(n_targets)
+        gens = np.zeros((len(action.output), t, t))
+        elems = [np.eye(t)] * len(action.discrete)
+    else:
+        raise ValueError(
+            f"with control inputs output must be 'vector' or 'invariant', got "
+            f"{output!r}"
+        )
+    blocks = []
+    if len(action.output):
+        op = lie_derivative_stack(library, action.algebra, gens, t)
+        blocks.append(op.matrix)
+    for (Rbig, _), S in zip(action.discrete, elems, strict=True):
+        blocks.append(discrete_constraint(library, Rbig, S, t).matrix)
+    width = t * _n_features(library, action)
+    if not blocks:
+        return sparse.csr_matrix((0, width))
+    return sparse.vstack(blocks, format="csr")
+
+
+def _n_features(library, action: ControlAction) -> int:
+    from .lie_derivative import resolve_basis
+
+    return len(resolve_basis(library, action.n_states + action.n_inputs))

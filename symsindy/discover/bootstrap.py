@@ -1,0 +1,73 @@
+"""Stability of a discovery under resampling of the regression rows.
+
+Each replicate refits the user's optimizer on a bootstrap draw of the *same*
+rows the model was fitted on (same differentiation, same smoothing of the
+states: :mod:`symsindy.regression_data`), and records the spectrum of the
+refitted model and, with the statistical test, the dimension it would accept.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from tqdm.auto import tqdm
+
+from .inputs import DiscoveryProblem
+
+__all__ = ["bootstrap_spectra"]
+
+
+def bootstrap_spectra(
+    problem: DiscoveryProblem, n_boot: int, seed, progress: bool, n_jobs=None, tau=None
+):
+    """``(spectra (n_boot, q), dims (n_boot,) or None)``.
+
+    ``tau``: autocorrelation times of the original rows, reused by every
+    replicate (a draw of rows has lost the time order).
+    """
+    if problem.sindy is None or problem.data is None:
+        raise ValueError(
+            "n_bootstrap needs a ps.SINDy model together with its training data "
+            "x=... and t=... (or call with trajectory data and t)"
+        )
+    data = problem.data
+    rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, data.n_samples, data.n_samples) for _ in range(n_boot)]
+    if progress:
+        draws = tqdm(draws, desc="bootstrap")
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_replicate)(problem, data.resample(rows), tau) for rows in draws
+    )
+    spectra = np.array([r[0] for r in results])
+    dims = None if results[0][1] is None else np.array([r[1] for r in results])
+    return spectra, dims
+
+
+def _replicate(problem: DiscoveryProblem, data, tau):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        opt = clone(problem.sindy.optimizer).fit(data.theta, data.targets)
+    coef = np.asarray(opt.coef_, dtype=float)
+    rel = problem.matrix.relative_singular_values(coef)
+    if problem.method != "test":
+        return rel, None
+    from .continuous import TestContext, decide_by_test
+    from .symmetries import evidence
+
+    replica = DiscoveryProblem(
+        coef,
+        problem.space,
+        problem.candidates,
+        problem.norm,
+        problem.matrix,
+        problem.method,
+        data,
+        problem.names,
+        problem.sindy,
+        problem.alpha,
+    )
+    ctx: TestContext = evidence(replica, tau)
+    return rel, decide_by_test(replica, ctx).algebra.dim

@@ -1,0 +1,234 @@
+"""``discover_symmetries``: a short function over the steps of this package."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..algebra import LieAlgebra
+from ..group import SymmetryGroup
+from ..inference import DEFAULT_ALPHA, estimate_noise, signal_test
+from ..tolerances import EXACT_MODEL_TOL
+from .bootstrap import bootstrap_spectra
+from .continuous import (
+    TestContext,
+    decide_by_test,
+    decide_by_tolerance,
+    reference_norm,
+)
+from .discrete import decide_discrete_by_test, decide_discrete_by_tolerance
+from .inputs import DiscoveryProblem, build_problem
+from .report import DiscoveryReport
+
+__all__ = ["discover_symmetries", "DEFAULT_TOL", "evidence"]
+
+#: Closure residual above which the discovered span is reported as not closed.
+CLOSURE_WARNING = 1e-6
+
+#: The relative tolerance of ``method="tolerance"`` (0.1's only rule).
+DEFAULT_TOL = 2e-2
+
+
+def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
+    """Noise estimate and power reference of the problem's data."""
+    stats = problem.data.statistics()
+    noise = estimate_noise(stats, tau=tau)
+    informative = bool(np.any(problem.coef)) and (
+        signal_test(stats, noise, problem.alpha) <= problem.alpha
+    )
+    return TestContext(
+        stats, noise, problem.alpha, reference_norm(problem), informative
+    )
+
+
+def _tolerance(problem: DiscoveryProblem, tol) -> float:
+    if tol is not None:
+        return float(tol)
+    if problem.method == "exact":
+        return EXACT_MODEL_TOL * np.sqrt(problem.space.n_coef)
+    return DEFAULT_TOL
+
+
+def discover_symmetries(
+    model,
+    candidates: LieAlgebra | None = None,
+    *,
+    library=None,
+    discrete="auto",
+    method: str = "auto",
+    alpha: float = DEFAULT_ALPHA,
+    tol: float | None = None,
+    discrete_tol: float | None = None,
+    inner_product: str = "auto",
+    sample_points=None,
+    output="vector",
+    x=None,
+    t=None,
+    x_dot=None,
+    snap: bool = True,
+    n_bootstrap: int = 0,
+    n_jobs: int | None = None,
+    random_state: int | None = 0,
+    degree: int = 3,
+    threshold: float = 0.05,
+    progress: bool = False,
+) -> SymmetryGroup:
+    """The symmetry group of a fitted model inside a candidate group.
+
+    Parameters
+    ----------
+    model : pysindy.SINDy, Pipeline, array, or trajectories
+        A fitted ``ps.SINDy`` with a polynomial library; a fitted
+        ``Pipeline([library, optimizer])``; a coefficient matrix
+        ``(n_targets, n_features)`` together with ``library``; or, when ``t`` is
+        given without ``library``, trajectory data (array or list of arrays)
+        from which a SINDy model is first fitted (``degree``, ``threshold``).
+    candidates : LieAlgebra, optional
+        Candidate generators; default ``gl(n)``. Affine and polynomial algebras
+        work too.
+    library : Monomials or pysindy.PolynomialLibrary, optional
+        Needed with a raw coefficient matrix.
+    discrete : "auto", None, or sequence of (n, n) arrays
+        Discrete candidates: ``"auto"`` searches all signed permutations up to
+        six states (and a documented family beyond); ``None`` skips the search.
+    method : {"auto", "test", "tolerance", "exact"}
+        How a candidate is decided. ``"test"`` (the default when training data
+        are given: ``x`` with ``t`` or ``x_dot``, or trajectories): a candidate
+        is accepted only if enforcing it does not significantly worsen the fit
+        (likelihood-ratio test at level ``alpha``, see
+        :mod:`symsindy.inference`). ``"exact"`` (the default for coefficients
+        without data): the model is taken as exact, a direction is a symmetry
+        when its relative singular value is a small multiple of machine
+        precision. ``"tolerance"`` (also chosen by giving ``tol``): 0.1's rule,
+        relative singular value at most ``tol`` (default ``DEFAULT_TOL``); it is
+        the fallback, with a warning, for a fitted model given without its data.
+    alpha : float, default 1e-3
+        Level of the tests.
+    tol, discrete_tol : float, optional
+        Thresholds of the tolerance rule (``discrete_tol`` defaults to ``tol``).
+    inner_product : {"auto", "data", "coefficients", "samples"}
+        How functions are measured. ``"auto"`` uses the data when sample points
+        are known (from the fitted model or ``x``), else coefficients;
+        ``"samples"`` uses ``sample_points``.
+    sample_points : array (n_points, n), optional
+    output : "vector" or "invariant"
+    x : array or list of arrays, optional
+        Training states (with ``t`` or ``x_dot``: the data of the test), or
+        sample points for the data inner product.
+    t : float or array, optional
+        Time step or times of the training data.
+    x_dot : array or list of arrays, optional
+        Measured derivatives of the training data.
+    snap : bool, default True
+        Propose exact neighbours (simple fractions in a pivoted basis) of the
+        numerically found generators. Enforcing a slightly-off generator would
+        exclude almost every model, so this is what makes discover -> enforce
+        work on noisy fits.
+    n_bootstrap : int, default 0
+        Refit on this many bootstrap resamples of the training rows and record
+        each replicate's spectrum (and, with the test, its dimension).
+    n_jobs : int, optional
+        Bootstrap refits run in parallel through joblib.
+    random_state : int, optional
+        Seed of the bootstrap.
+    degree, threshold : used when ``model`` is trajectory data.
+    progress : bool, default False
+        Show a tqdm progress bar for the bootstrap.
+
+    Returns
+    -------
+    SymmetryGroup
+        With an orthonormal algebra basis; as ``discrete``, a generating set of
+        the discrete symmetries found, modulo those already implied by the
+        continuous part; and a :class:`DiscoveryReport` in ``.report`` with the
+        evidence for every tested candidate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symsindy import Monomials
+    >>> C = np.array([[-0.1, -1.0], [1.0, -0.1]])     # damped oscillator
+    >>> G = discover_symmetries(C, library=Monomials(2, 1, 1), discrete=None)
+    >>> G.dim
+    2
+    """
+    options = dict(
+        library=library,
+        x=x,
+        t=t,
+        x_dot=x_dot,
+        output=output,
+        inner_product=inner_product,
+        sample_points=sample_points,
+        method=method,
+        tol=tol,
+        alpha=alpha,
+        degree=degree,
+        threshold=threshold,
+    )
+    problem = build_problem(model, candidates, options)
+    ctx = evidence(problem) if problem.method == "test" else None
+    if ctx is not None:
+        cont = decide_by_test(problem, ctx)
+    else:
+        cont = decide_by_tolerance(problem, _tolerance(problem, tol), snap)
+        if not np.any(problem.coef):
+            warnings.warn(
+                "the model is zero: every candidate is a symmetry", stacklevel=2
+            )
+    algebra = cont.algebra
+    consts, closure = algebra.structure_constants()
+    if closure > CLOSURE_WARNING and algebra.dim > 1:
+        warnings.warn(
+            f"discovered generators are not closed under the bracket (residual "
+            f"{closure:.1e}); tol may be too loose or the candidates truncated",
+            stacklevel=2,
+        )
+    disc = None
+    if discrete is not None:
+        if ctx is not None:
+            disc = decide_discrete_by_test(problem, ctx, algebra, cont.test, discrete)
+        else:
+            dtol = _tolerance(problem, tol) if discrete_tol is None else discrete_tol
+            disc = decide_discrete_by_tolerance(problem, algebra, discrete, dtol)
+    boot, boot_dims = None, None
+    if n_bootstrap:
+        tau = None if ctx is None else ctx.noise.tau
+        boot, boot_dims = bootstrap_spectra(
+            problem, n_bootstrap, random_state, progress, n_jobs, tau
+        )
+    report = DiscoveryReport(
+        singular_values=cont.singular_values,
+        relative_singular_values=cont.relative,
+        tol=float("nan") if ctx is not None else _tolerance(problem, tol),
+        inner_product=problem.norm.kind,
+        candidates=problem.candidates,
+        closure_residual=closure,
+        structure_constants=consts,
+        discrete_tol=float("nan") if disc is None or ctx else _tolerance(problem, tol),
+        discrete_residuals=[] if disc is None else disc.residuals,
+        discrete_order=1 if disc is None else disc.order,
+        bootstrap_relative_singular_values=boot,
+        snapped=cont.snapped,
+        method=problem.method,
+        alpha=problem.alpha if ctx is not None else float("nan"),
+        noise=None if ctx is None else ctx.noise,
+        verdicts=cont.verdicts + ([] if disc is None else disc.verdicts),
+        group_test=disc.test if disc is not None and ctx else cont.test,
+        signal_p_value=None if ctx is None else _signal(ctx),
+        discrete_family="" if disc is None else disc.family,
+        bootstrap_dims=boot_dims,
+    )
+    discrete_found = [] if disc is None else disc.generators
+    return SymmetryGroup(
+        algebra,
+        discrete_found,
+        n=problem.n,
+        coordinate_names=problem.names,
+        report=report,
+    )
+
+
+def _signal(ctx: TestContext) -> float:
+    return signal_test(ctx.stats, ctx.noise, ctx.alpha)

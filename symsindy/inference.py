@@ -1,0 +1,438 @@
+"""Deciding from data: is a symmetry consistent with the fit?
+
+A symmetry claim is a statement about data, so it is a test. With ``RSS_0`` the
+residual of the unconstrained least-squares fit over the whole library and
+``RSS_V`` that of the refit restricted to the symmetric subspace ``V``,
+
+    T = sum_i (RSS_V,i - RSS_0,i) / v_i   ~   chi^2(k)   if the symmetry holds,
+
+where ``i`` runs over targets, ``v_i`` is the effective noise variance of
+target ``i`` and ``k = p - p_V`` is the number of coefficients the symmetry
+removes, minus the dimension of any family of candidates the search optimised
+over. The constrained refit minimises the same weighted sum, so ``T`` is the
+likelihood-ratio statistic of Gaussian noise.
+
+Noise level
+-----------
+``sigma_i^2 = RSS_0,i / (N - p_t)`` (unbiased), inflated by the integrated
+autocorrelation time ``tau_i`` of the residuals (smoothed numerical
+derivatives have correlated errors: ``N_eff = N / tau``). Noise-free numerical
+derivatives are biased rather than noisy, and with exact derivatives the
+residual is rounding error, so ``v_i = max(sigma_i^2 tau_i,
+(DERIVATIVE_NOISE_FLOOR * rms_i)^2)`` with ``rms_i`` the RMS of target ``i``:
+a symmetry is never rejected because it costs less than 0.1 % of each
+derivative's scale (:data:`DERIVATIVE_NOISE_FLOOR`).
+
+Everything here needs the data only through ``Theta^T Theta``,
+``Theta^T Xdot``, ``Xdot^T Xdot``, the sample count and lagged cross products
+for the autocorrelation: any object with those attributes (``gram``, ``xty``,
+``yty``, ``n_samples``, ``rss(coef)``, ``residual_autocovariance(coef)``,
+``pair_counts``) works, so the tests run on data streamed in chunks too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.stats import chi2
+
+__all__ = [
+    "DERIVATIVE_NOISE_FLOOR",
+    "DEFAULT_ALPHA",
+    "NoiseEstimate",
+    "SubspaceTest",
+    "estimate_noise",
+    "least_squares",
+    "subspace_least_squares",
+    "subspace_test",
+    "enforcement_test",
+    "signal_test",
+    "integrated_autocorrelation_time",
+    "detectable_breaking",
+    "DETECTABLE_BREAKING",
+]
+
+#: Floor of the noise standard deviation relative to each target's RMS: the
+#: size of derivative errors that no symmetry claim is allowed to hinge on
+#: (finite-difference bias of noise-free data is typically 1e-5 to 1e-3).
+DERIVATIVE_NOISE_FLOOR = 1e-3
+
+#: A symmetry is "undetermined" when the data could not detect a breaking of
+#: this relative size (in the L2 norm over the box around the data): a
+#: perturbation half as large as the model itself would pass unseen. It is a
+#: worst case over every breaking direction, so it only triggers when the data
+#: do not pin the model down (pure noise, a zero model, data on a curve or
+#: surface that does not identify the library's coefficients).
+DETECTABLE_BREAKING = 0.5
+
+#: Default level of every symmetry test.
+DEFAULT_ALPHA = 1e-3
+
+#: Eigenvalues below this fraction of the largest (column-scaled Gram) are
+#: treated as unidentifiable directions of the least-squares problem.
+_RANK_RCOND = 1e-11
+
+
+def _scaled_solve(H: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
+    """Minimum-norm solution of ``H c = b`` (H symmetric PSD) and its rank.
+
+    Columns are scaled to unit diagonal first, so badly scaled libraries
+    (monomials of very different sizes) do not lose the small ones.
+    """
+    d = np.sqrt(np.clip(np.diag(H), 0, None))
+    d[d == 0] = 1.0
+    Hs = H / np.outer(d, d)
+    vals, vecs = np.linalg.eigh(Hs)
+    keep = vals > _RANK_RCOND * max(vals.max(initial=0.0), 1e-300)
+    inv = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+    scale = d if b.ndim == 1 else d[:, None]
+    return (inv @ (b / scale)) / scale, int(keep.sum())
+
+
+def least_squares(stats) -> tuple[np.ndarray, int]:
+    """Unconstrained least squares over the whole library: ``(coef, rank)``.
+
+    ``coef`` has pysindy's layout ``(n_targets, n_features)``.
+    """
+    coef, rank = _scaled_solve(np.asarray(stats.gram), np.asarray(stats.xty))
+    return coef.T, rank
+
+
+def integrated_autocorrelation_time(
+    autocovariance: np.ndarray, pair_counts: np.ndarray
+) -> np.ndarray:
+    """``tau = 1 + 2 sum_k rho_k`` per column, summed while ``rho_k > 0``.
+
+    Truncating at the first non-positive autocorrelation (Geyer's initial
+    positive sequence, in its simplest form) keeps the noisy tail out.
+    """
+    acov = np.asarray(autocovariance, dtype=float)
+    counts = np.maximum(np.asarray(pair_counts, dtype=float), 1.0)
+    per_pair = acov / counts[:, None]
+    var = per_pair[0]
+    tau = np.ones(acov.shape[1])
+    for j in range(acov.shape[1]):
+        if var[j] <= 0:
+            continue
+        rho = per_pair[1:, j] / var[j]
+        stop = np.flatnonzero(rho <= 0)
+        rho = rho[: stop[0]] if stop.size else rho
+        tau[j] = 1.0 + 2.0 * rho.sum()
+    return np.clip(tau, 1.0, None)
+
+
+@dataclass
+class NoiseEstimate:
+    """Noise level of the least-squares fit, per target.
+
+    Attributes
+    ----------
+    variance : ndarray (n_targets,)
+        Effective noise variance ``v_i`` used by the tests (after the
+        autocorrelation correction and the floor).
+    sigma : ndarray (n_targets,)
+        Residual standard deviation of the unconstrained fit.
+    tau : ndarray (n_targets,)
+        Integrated autocorrelation time of the residuals.
+    floored : ndarray of bool
+        Targets whose variance is the floor (noise-free derivatives).
+    n_samples : int
+    n_effective : ndarray (n_targets,)
+        ``n_samples / tau``.
+    rank : int
+        Identifiable coefficients per target (rank of the library's Gram).
+    rss : ndarray (n_targets,)
+        Residual sums of squares of the unconstrained fit.
+    rms : ndarray (n_targets,)
+        RMS of each target.
+    coef : ndarray (n_targets, n_features)
+        Unconstrained least-squares coefficients.
+    """
+
+    variance: np.ndarray
+    sigma: np.ndarray
+    tau: np.ndarray
+    floored: np.ndarray
+    n_samples: int
+    n_effective: np.ndarray
+    rank: int
+    rss: np.ndarray
+    rms: np.ndarray
+    coef: np.ndarray
+
+    @property
+    def weights(self) -> np.ndarray:
+        return 1.0 / self.variance
+
+    @property
+    def residual_dof(self) -> int:
+        return self.n_samples - self.rank
+
+    def describe(self) -> str:
+        """One line for reports."""
+        rel = self.sigma / np.where(self.rms > 0, self.rms, 1.0)
+        tau = ", ".join(f"{t:.1f}" for t in self.tau)
+        floor = " (floor)" if self.floored.any() else ""
+        return (
+            f"noise {100 * rel.max():.3g}% of the derivatives' RMS{floor}; "
+            f"autocorrelation time {tau}; {self.n_samples} samples, "
+            f"effective {int(self.n_effective.min())}"
+        )
+
+
+def estimate_noise(
+    stats, floor: float = DERIVATIVE_NOISE_FLOOR, tau: np.ndarray | None = None
+) -> NoiseEstimate:
+    """Noise level of the unconstrained least-squares fit (see module docstring).
+
+    ``tau`` overrides the autocorrelation times (a bootstrap draw of rows has
+    lost the time order it would be estimated from).
+
+    Raises
+    ------
+    ValueError
+        When there are no more samples than identifiable coefficients.
+    """
+    coef, rank = least_squares(stats)
+    n = int(stats.n_samples)
+    if n <= rank:
+        raise ValueError(
+            f"{n} samples cannot estimate the noise of a library with {rank} "
+            "identifiable terms; use more data or a lower degree"
+        )
+    rss = np.clip(np.asarray(stats.rss(coef), dtype=float), 0.0, None)
+    sigma2 = rss / (n - rank)
+    if tau is None:
+        acov = stats.residual_autocovariance(coef)
+        tau = (
+            integrated_autocorrelation_time(acov, stats.pair_counts)
+            if acov.shape[0] > 1
+            else np.ones_like(sigma2)
+        )
+    ms = np.clip(np.diag(np.asarray(stats.yty)) / n, 0.0, None)
+    floor_var = (floor**2) * ms
+    effective = sigma2 * tau
+    floored = effective < floor_var
+    variance = np.maximum(effective, floor_var)
+    variance = np.where(variance > 0, variance, 1e-300)
+    return NoiseEstimate(
+        variance=variance,
+        sigma=np.sqrt(sigma2),
+        tau=tau,
+        floored=floored,
+        n_samples=n,
+        n_effective=n / tau,
+        rank=rank,
+        rss=rss,
+        rms=np.sqrt(ms),
+        coef=coef,
+    )
+
+
+def subspace_least_squares(stats, Q, weights: np.ndarray) -> tuple[np.ndarray, int]:
+    """Weighted least squares with ``vec(C) = Q c``: ``(coef, rank)``.
+
+    Minimises ``sum_i weights_i RSS_i(C)``; only ``f x f`` and ``r x r``
+    matrices are formed.
+    """
+    gram, xty = np.asarray(stats.gram), np.asarray(stats.xty)
+    f, t = xty.shape
+    Q = sparse.csr_matrix(Q)
+    r = Q.shape[1]
+    H = np.zeros((r, r))
+    b = np.zeros(r)
+    for i in range(t):
+        Qi = Q[i * f : (i + 1) * f]
+        if Qi.nnz == 0:
+            continue
+        GQ = np.asarray((Qi.T @ gram).T)  # (f, r)
+        H += weights[i] * np.asarray(Qi.T @ GQ)
+        b += weights[i] * (Qi.T @ xty[:, i])
+    c, rank = _scaled_solve(H, b)
+    return (Q @ c).reshape(t, f), rank
+
+
+@dataclass
+class SubspaceTest:
+    """Outcome of testing a symmetric subspace against the unconstrained fit.
+
+    Attributes
+    ----------
+    statistic : float
+        ``T`` of the module docstring.
+    dof : int
+        Degrees of freedom after the search correction.
+    p_value : float
+    alpha : float
+    accepted : bool
+        ``p_value > alpha``: enforcing the symmetry does not significantly
+        worsen the fit.
+    relative_increase : float
+        Effect size: ``(RSS_V - RSS_0) / RSS_0`` summed over targets with the
+        test's weights (0.004 means the symmetry costs 0.4 % of the residual).
+    coef : ndarray
+        The refit inside the subspace.
+    rss : ndarray
+        Its residual sums of squares per target.
+    codimension : int
+        Coefficients removed by the constraint (before the search correction).
+    search_dof : int
+    """
+
+    statistic: float
+    dof: int
+    p_value: float
+    alpha: float
+    accepted: bool
+    relative_increase: float
+    coef: np.ndarray = field(repr=False)
+    rss: np.ndarray = field(repr=False)
+    codimension: int = 0
+    search_dof: int = 0
+
+    def sentence(self) -> str:
+        """Wording a scientist can quote."""
+        verdict = "consistent with the data" if self.accepted else "rejected"
+        return (
+            f"enforcing it raises the residual by {100 * self.relative_increase:.3g}% "
+            f"(T = {self.statistic:.3g} on {self.dof} dof, "
+            f"p = {_format_p(self.p_value)}): {verdict}"
+        )
+
+
+def _format_p(p: float) -> str:
+    return f"{p:.2g}" if p >= 1e-6 else "< 1e-6"
+
+
+def subspace_test(
+    stats,
+    Q,
+    noise: NoiseEstimate,
+    search_dof: int = 0,
+    alpha: float = DEFAULT_ALPHA,
+) -> SubspaceTest:
+    """Likelihood-ratio test of "the model lies in ``span(Q)``".
+
+    Parameters
+    ----------
+    stats : sufficient statistics (see module docstring)
+    Q : sparse or dense (n_targets * n_features, r)
+        Basis of the constrained subspace (``vec(C) = C.ravel()``), e.g.
+        ``equivariant_basis(...).Q``.
+    noise : NoiseEstimate
+    search_dof : int
+        Dimension of the family of candidates the search optimised over.
+    alpha : float
+        Level of the test.
+
+    Returns
+    -------
+    SubspaceTest
+    """
+    w = noise.weights
+    coef, rank_v = subspace_least_squares(stats, Q, w)
+    rss_v = np.clip(np.asarray(stats.rss(coef), dtype=float), 0.0, None)
+    statistic = float(max(np.sum(w * (rss_v - noise.rss)), 0.0))
+    codim = noise.rank * len(w) - rank_v
+    dof = max(codim - int(search_dof), 1)
+    p_value = float(chi2.sf(statistic, dof)) if codim > 0 else 1.0
+    base = float(np.sum(w * noise.rss))
+    floor = float(np.sum(w * noise.variance)) * max(noise.residual_dof, 1)
+    rel = float(np.sum(w * (rss_v - noise.rss)) / max(base, floor, 1e-300))
+    return SubspaceTest(
+        statistic=statistic,
+        dof=dof,
+        p_value=p_value,
+        alpha=alpha,
+        accepted=p_value > alpha,
+        relative_increase=max(rel, 0.0),
+        coef=coef,
+        rss=rss_v,
+        codimension=int(codim),
+        search_dof=int(search_dof),
+    )
+
+
+def signal_test(stats, noise: NoiseEstimate, alpha: float = DEFAULT_ALPHA) -> float:
+    """p-value of "the derivatives are pure noise" (the zero model).
+
+    When this is not small the data cannot tell any symmetry apart: every
+    candidate is undetermined.
+    """
+    w = noise.weights
+    explained = np.diag(np.asarray(stats.yty)) - noise.rss
+    statistic = float(np.sum(w * np.clip(explained, 0.0, None)))
+    return float(chi2.sf(statistic, max(noise.rank * len(w), 1)))
+
+
+def detectable_breaking(
+    stats,
+    noise: NoiseEstimate,
+    Q,
+    reference: np.ndarray,
+    coef: np.ndarray,
+    dof: int,
+    alpha: float = DEFAULT_ALPHA,
+) -> float:
+    """Smallest relative symmetry breaking the data would detect (power).
+
+    Among models that differ from the symmetric subspace ``span(Q)`` by a
+    perturbation ``dC`` orthogonal to it in the data metric, the test rejects
+    once ``||dC||_data^2 >= chi2.ppf(1 - alpha, dof)`` (whitened units). The
+    perturbation that is largest in the ``reference`` norm (e.g. the L2 norm
+    over the box around the data) while staying undetected has relative size
+
+        sqrt(crit / lambda_min) / ||F||_reference,
+
+    with ``lambda_min`` the smallest generalised eigenvalue of the data metric
+    against the reference metric on that complement. A large value means the
+    data cannot tell the symmetry from a breaking of that size: the verdict is
+    then "undetermined" rather than "symmetric".
+
+    Parameters
+    ----------
+    reference : ndarray (k, n_features)
+        Factor ``R`` of the reference norm over the library (``||g|| = ||R c||``).
+    """
+    from scipy.linalg import eigh, null_space
+
+    w = noise.weights
+    gram = np.asarray(stats.gram)
+    metric = sparse.block_diag([wi * gram for wi in w]).toarray()
+    ref_gram = reference.T @ reference
+    ref_metric = sparse.block_diag([wi * ref_gram for wi in w]).toarray()
+    # Work in coordinates where the data metric has a unit diagonal, so that
+    # the rank decisions below do not depend on the units of the states.
+    d = np.sqrt(np.clip(np.diag(metric), 0, None))
+    d[d == 0] = 1.0
+    metric = metric / np.outer(d, d)
+    ref_metric = ref_metric / np.outer(d, d)
+    Q = sparse.csr_matrix(Q)
+    Qs = np.asarray(Q.toarray() * d[:, None])
+    complement = null_space(Qs.T @ metric)
+    if complement.shape[1] == 0:
+        return 0.0
+    A = complement.T @ metric @ complement
+    M = complement.T @ ref_metric @ complement
+    M += 1e-12 * np.trace(M) / M.shape[0] * np.eye(M.shape[0])
+    lam = eigh(A, M, eigvals_only=True, subset_by_index=[0, 0])[0]
+    norm2 = float(np.sum(w * np.sum((coef @ reference.T) ** 2, axis=1)))
+    if lam <= 0 or norm2 <= 0:
+        return float("inf")
+    crit = float(chi2.ppf(1 - alpha, max(int(dof), 1)))
+    return float(np.sqrt(crit / lam / norm2))
+
+
+def enforcement_test(stats, Q, alpha: float = DEFAULT_ALPHA, tau=None):
+    """Does enforcing ``span(Q)`` significantly worsen the fit? (None: cannot tell).
+
+    The check behind the warning of the enforcing optimizers: the same
+    likelihood-ratio test as discovery, for a symmetry the user imposed.
+    """
+    try:
+        noise = estimate_noise(stats, tau=tau)
+    except ValueError:
+        return None
+    return subspace_test(stats, Q, noise, 0, alpha)

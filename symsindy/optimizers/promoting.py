@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from .._validation import check_finite, check_sample_weight, validate_xy
 from ..algebra import LieAlgebra
+from ..regression_data import DEFAULT_MAX_LAG
 from ..spaces import ModelSpace, resolve_basis
 from ..spectrum import FunctionNorm, LieDerivativeMatrix
 from ..tolerances import PROMOTED_SYMMETRY_TOL, SUPPORT_TOL
@@ -63,11 +64,6 @@ AUTO_WEIGHTS = np.logspace(0, -6, 13)
 #: ADMM tolerance while ``sym_weight="auto"`` walks the weights (relative
 #: singular values of exact symmetries then sit far below the snap tolerance).
 AUTO_WALK_TOL = 1e-4
-
-#: A noise estimate never falls below this fraction of the targets' RMS: noise-
-#: free numerical derivatives are biased, not noisy, and a zero noise level
-#: would reject every restriction.
-NOISE_FLOOR = 1e-3
 
 
 # ------------------------------------------------------------- statistics
@@ -102,11 +98,13 @@ def _check_statistics(stats) -> SimpleNamespace:
     if per_target.size != t:  # a scalar total: spread evenly for the noise test
         per_target = np.full(t, per_target.sum() / t)
     total = float(per_target.sum())
+    if yty.ndim != 2:
+        yty = np.diag(per_target)
     n = float(stats.n_samples)
     if not np.isfinite(n) or n <= 0:
         raise ValueError(f"stats.n_samples must be positive, got {stats.n_samples}")
     return SimpleNamespace(
-        gram=gram, xty=xty, yty=total, yty_targets=per_target, n_samples=n
+        gram=gram, xty=xty, yty=total, yty_matrix=yty, n_samples=n, source=stats
     )
 
 
@@ -154,7 +152,6 @@ class _Units:
             gram=stats.gram / n / np.outer(p, p),
             xty=stats.xty / n / p[:, None] / self.output,
             yty=stats.yty / n / self.output**2,
-            yty_targets=stats.yty_targets / n / self.output**2,
             n_samples=n,
         )
 
@@ -527,8 +524,8 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
             ns.xty,
             ns.yty,
             LieDerivativeMatrix(space, cand_n, norm_n),
-            yty_targets=ns.yty_targets,
         )
+        raw = design
         thresholds = np.tile(
             self.threshold * units.powers / units.output, space.n_targets
         )
@@ -552,12 +549,10 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
             thresholds,
         )
         setup.extras["candidates_normalised"] = cand_n
-        if design is not None and weights is None:
-            # Residual correlation needs the rows in time order (as pysindy
-            # stacks them); with sample weights the rows are no series.
-            Xn, Yn = setup.design
-            ls = problem.least_squares().reshape(space.shape)
-            setup.extras["tau"] = _autocorrelation_time(Yn - Xn @ ls.T)
+        setup.extras["inference"] = _inference_statistics(stats, raw, weights)
+        if raw is not None:  # weighted rows: the enforced refits use them
+            root = np.ones(len(raw[0])) if raw[2] is None else np.sqrt(raw[2])
+            setup.extras["rows"] = (raw[0] * root[:, None], raw[1] * root[:, None])
         return setup
 
     # ----------------------------------------------------------------- fit
@@ -730,11 +725,6 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         check_is_fitted(self, "coef_")
         return self._setup.reporting.relative_singular_values(self.coef_)
 
-    def symmetry_test(self):
-        """The noise-level test of the promoted or chosen model (see ``alpha``)."""
-        check_is_fitted(self, "coef_")
-        return _SubspaceTest.of_model(self._setup, self.coef_, 0, self.alpha)
-
 
 def _generator_weights(prob, w, delta):
     """Reweighting as a convex problem: ``||L_F(C) W||_*`` with
@@ -791,11 +781,19 @@ def _snap(opt, setup, w, tol):
     return found
 
 
-def _enforced_refit(opt, setup, group):
+def _enforced_refit(opt, setup, group, full=False):
     """EquivariantSTLSQ with ``group`` on the same data (original units)."""
     from .stlsq import EquivariantSTLSQ
 
-    x, y = _square_root_data(setup.stats)
+    if setup.extras.get("rows") is not None:
+        x, y = setup.extras["rows"]
+    else:
+        x, y = _square_root_data(setup.stats)
+        # Zero rows change no statistic; they keep the refit's own row-based
+        # checks (lagged products up to DEFAULT_MAX_LAG) well defined.
+        pad = max(DEFAULT_MAX_LAG + 2 - len(x), 0)
+        x = np.vstack([x, np.zeros((pad, x.shape[1]))])
+        y = np.vstack([y, np.zeros((pad, y.shape[1]))])
     refit = EquivariantSTLSQ(
         group,
         threshold=opt.threshold,
@@ -806,87 +804,83 @@ def _enforced_refit(opt, setup, group):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         refit.fit(x, y)
-    return refit.coef_
+    return refit if full else refit.coef_
 
 
 # -------------------------------------------------------------- the test
-@dataclass
-class _SubspaceTest:
-    """``T = sum_i (RSS_V,i - RSS_0,i) / v_i`` against ``chi^2(k)`` (DESIGN 8).
+class _GramStatistics:
+    """What :mod:`symsindy.inference` needs, from ``gram``, ``xty``, ``yty``, ``N``.
 
-    ``v_i`` is target ``i``'s noise variance from the least-squares residual,
-    inflated by the residuals' integrated autocorrelation time (smoothed
-    derivatives have correlated errors) and floored at ``NOISE_FLOOR`` times the
-    target's RMS.
+    Without rows in time order there is no residual autocorrelation: the
+    autocorrelation time is taken as 1.
     """
 
-    statistic: float
-    dof: int
-    p_value: float
-    accepted: bool
-    relative_increase: float
+    def __init__(self, stats):
+        self.gram, self.xty, self.yty = stats.gram, stats.xty, stats.yty_matrix
+        self.n_samples = int(round(stats.n_samples))
+        self.pair_counts = np.array([float(self.n_samples)])
 
-    @classmethod
-    def of_model(cls, setup, coef, n_params, alpha, search_dof=0):
-        prob = setup.problem
-        n = setup.stats.n_samples
-        t = setup.space.n_targets
-        rss0, rank = _least_squares_rss(prob)
-        p = t * rank
-        yty = prob.yty_targets
-        tau = setup.extras.get("tau", np.ones(t))
-        variance = np.maximum(rss0 * n / max(n - rank, 1.0) * tau, NOISE_FLOOR**2 * yty)
-        w = setup.units.to_normalised(coef).ravel()
-        rss = _target_fit_values(prob, w)
-        k = max(int(p - n_params - search_dof), 1)
-        stat = float(np.sum((rss - rss0) * n / variance))
-        p_value = float(scipy_stats.chi2.sf(stat, k))
-        total0, total = rss0.sum(), rss.sum()
-        rel = (total - total0) / total0 if total0 > 0 else np.inf * (total > total0)
-        return cls(stat, k, p_value, bool(p_value >= alpha), float(rel))
+    def rss(self, coef):
+        C = np.asarray(coef, dtype=float)
+        quad = np.sum(C * (C @ self.gram), axis=1)
+        return np.diag(self.yty) - 2.0 * np.sum(C * self.xty.T, axis=1) + quad
+
+    def residual_autocovariance(self, coef):
+        return self.rss(coef)[None, :]
 
 
-def _least_squares_rss(prob):
-    """Per-target mean RSS of the unrestricted least-squares fit, Gram rank."""
-    lam = np.linalg.eigvalsh(prob.gram)
-    rank = int(np.sum(lam > 1e-12 * max(lam.max(initial=0.0), 1e-300)))
-    return np.maximum(_target_fit_values(prob, prob.least_squares()), 0.0), rank
+def _inference_statistics(stats, design, weights):
+    """Statistics for the noise test, with the residuals' time order if known."""
+    from ..regression_data import ArrayStatistics
+
+    source = getattr(stats, "source", stats)
+    if hasattr(source, "residual_autocovariance"):
+        return source  # e.g. symsindy's own sufficient statistics
+    if design is not None:
+        x, y, w = design
+        if w is None:  # rows in time order (as pysindy stacks trajectories)
+            return ArrayStatistics(x, y, max_lag=min(DEFAULT_MAX_LAG, len(x) - 1))
+    return _GramStatistics(stats)
 
 
-def _target_fit_values(prob, w):
-    """Mean squared residual of each target (normalised units)."""
-    W = w.reshape(prob.n_targets, prob.n_features)
-    quad = np.sum(W * (W @ prob.gram), axis=1)
-    return quad - 2.0 * np.sum(W * prob.xty.T, axis=1) + prob.yty_targets
+def _noise(setup):
+    """The least-squares noise estimate of the data (None: cannot be estimated)."""
+    from ..inference import estimate_noise
+
+    if "noise" not in setup.extras:
+        try:
+            setup.extras["noise"] = estimate_noise(setup.extras["inference"])
+        except ValueError:
+            setup.extras["noise"] = None
+    return setup.extras["noise"]
 
 
-def _autocorrelation_time(residuals: np.ndarray, max_lag: int = 200) -> np.ndarray:
-    """Integrated autocorrelation time of each column (rows in time order).
+def _model_test(setup, coef, alpha):
+    """``T = sum_i (RSS_i(C) - RSS_0,i) / v_i`` of a fixed (shrunk) model.
 
-    ``tau = 1 + 2 sum_k rho_k`` over the initial positive lags (Geyer's initial
-    sequence, simplified): ``N / tau`` residuals carry independent information.
+    The same statistic and noise level as :func:`symsindy.inference.
+    subspace_test`, for a model that is no least-squares refit.
     """
-    r = residuals - residuals.mean(axis=0)
-    denom = np.sum(r**2, axis=0)
-    tau = np.ones(r.shape[1])
-    for j in range(r.shape[1]):
-        if denom[j] == 0:
-            continue
-        total = 1.0
-        for k in range(1, min(max_lag, len(r) - 1)):
-            rho = float(r[k:, j] @ r[:-k, j]) / denom[j]
-            if rho <= 0:
-                break
-            total += 2.0 * rho
-        tau[j] = total
-    return tau
+    noise = _noise(setup)
+    if noise is None:
+        return None
+    rss = np.clip(setup.extras["inference"].rss(coef), 0.0, None)
+    w = noise.weights
+    stat = float(max(np.sum(w * (rss - noise.rss)), 0.0))
+    dof = max(noise.rank * len(w), 1)
+    base = max(float(np.sum(w * noise.rss)), float(np.sum(w * noise.variance)))
+    rel = float(np.sum(w * (rss - noise.rss)) / max(base, 1e-300))
+    return SimpleNamespace(
+        statistic=stat,
+        dof=dof,
+        p_value=float(scipy_stats.chi2.sf(stat, dof)),
+        relative_increase=rel,
+    )
 
 
 def _warn_if_worse_than_noise(opt, setup, w):
-    coef = setup.to_original(w)
-    n_params = int(np.count_nonzero(np.abs(coef) > SUPPORT_TOL))
-    test = _SubspaceTest.of_model(setup, coef, n_params, opt.alpha)
-    if not test.accepted and test.relative_increase > 0.05:
+    test = _model_test(setup, setup.to_original(w), opt.alpha)
+    if test is not None and test.p_value < opt.alpha and test.relative_increase > 0.05:
         warnings.warn(
             f"sym_weight={opt.sym_weight:g} fits much worse than the noise level: "
             f"the residual is {100 * test.relative_increase:.0f}% above least "
@@ -950,23 +944,25 @@ def _auto_weight(opt, setup, w0):
 
 
 def _test_group(opt, setup, group, q):
+    """Enforced refit with ``group`` and the likelihood-ratio test of its subspace.
+
+    The tested subspace is spanned by the refit's active symmetric terms; the
+    search over ``d``-dimensional subalgebras of the ``q`` candidates costs
+    ``d (q - d)`` degrees of freedom (the dimension of that Grassmannian).
+    """
+    from ..inference import subspace_test
+
+    noise = _noise(setup)
+    if noise is None:
+        return None, None
     try:
-        coef = _enforced_refit(opt, setup, group)
+        refit = _enforced_refit(opt, setup, group, full=True)
     except ValueError:  # e.g. only the zero model has this symmetry
         return None, None
-    n_params = _free_parameters(coef, setup, group, opt)
-    search = group.dim * (q - group.dim)  # Grassmannian of dim-d subalgebras
-    test = _SubspaceTest.of_model(setup, coef, n_params, opt.alpha, search)
-    return test, coef
-
-
-def _free_parameters(coef, setup, group, opt):
-    """Active symmetric terms of an enforced fit (its reduced coordinates)."""
-    from ..equivariance import equivariant_basis
-
-    basis = equivariant_basis(setup.basis, group, opt.output, setup.space.n_targets)
-    c = basis.project(coef)
-    return int(np.count_nonzero(np.abs(c) > SUPPORT_TOL))
+    Q = refit.basis_.Q.tocsc()[:, np.nonzero(refit.reduced_coef_)[0]]
+    search = group.dim * (q - group.dim)
+    test = subspace_test(setup.extras["inference"], Q, noise, search, opt.alpha)
+    return test, refit.coef_
 
 
 def _path_from_visits(setup, visited, choice) -> PromotionPath:

@@ -921,10 +921,17 @@ def _auto_weight(opt, setup, w0):
             break
         if group is None:
             continue
-        key = np.round(group.algebra.coefficients, 8).tobytes()
-        if key not in tested:
-            tested[key] = _test_group(opt, setup, group, q)
-        entry["test"], entry["coef"] = tested[key]
+        for candidate in _snapped_candidates(opt, setup, result.w, group):
+            key = np.round(candidate.algebra.coefficients, 8).tobytes()
+            if key not in tested:
+                tested[key] = _test_group(opt, setup, candidate, q)
+            test, coef = tested[key]
+            if test is None:
+                continue
+            if entry["test"] is None or test.relative_increase < (
+                entry["test"].relative_increase
+            ):
+                entry.update(group=candidate, test=test, coef=coef)
         accepted = entry["test"] is not None and entry["test"].accepted
         if accepted and (
             best is None
@@ -941,6 +948,26 @@ def _auto_weight(opt, setup, w0):
         symmetry = (best["group"], best["coef"])
     path = _path_from_visits(setup, visited, best)
     return best["result"], best["weights"], best["weight"], symmetry, path
+
+
+def _snapped_candidates(opt, setup, w, group):
+    """The exact symmetry of ``w`` and, if different, its snap at the default
+    discovery tolerance.
+
+    A model shrunk by a strong weight can have an exact but slightly distorted
+    symmetry (an elliptic rotation); the looser snap of discovery rounds it to
+    the nearby simple generators, which the test then judges on the data.
+    """
+    from ..discover import DEFAULT_TOL
+
+    out = [group]
+    if opt.snap_tol is None:
+        loose = _snap(opt, setup, w, DEFAULT_TOL)
+        if loose is not None and loose.dim == group.dim:
+            same = np.allclose(loose.algebra.coefficients, group.algebra.coefficients)
+            if not same:
+                out.append(loose)
+    return out
 
 
 def _test_group(opt, setup, group, q):

@@ -520,3 +520,29 @@ def test_auto_weight_keeps_a_genuine_breaking_term_and_claims_no_symmetry():
     assert opt.coef_[0, 3] > 0.2
     plain = ps.STLSQ(threshold=0.05).fit(theta, xdot).coef_
     np.testing.assert_allclose(opt.coef_, plain, atol=1e-4)
+
+
+def test_fitted_optimizer_pickles_and_keeps_its_report(hopf_small):
+    import pickle
+
+    theta, xdot, _ = hopf_small
+    opt = SymmetryPromotingSR3(LieAlgebra.gl(2), sym_weight=1e-3, threshold=0.05)
+    opt.fit(theta, xdot)
+    back = pickle.loads(pickle.dumps(opt))
+    np.testing.assert_array_equal(back.coef_, opt.coef_)
+    np.testing.assert_allclose(
+        back.relative_singular_values(), opt.relative_singular_values()
+    )
+
+
+def test_exact_data_and_a_small_weight_do_not_warn():
+    """Noise-free x' = A x: shrinking by a fraction of a percent is no cause."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2))
+    lib = Monomials(2, 1)
+    y = x @ np.array([[-0.1, 1.0], [-1.0, -0.1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        SymmetryPromotingSR3(LieAlgebra.gl(2), library=lib, sym_weight=1e-3).fit(
+            lib.evaluate(x), y
+        )

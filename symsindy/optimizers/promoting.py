@@ -61,6 +61,10 @@ _MAX_THRESHOLDING_ROUNDS = 20
 #: The weights ``sym_weight="auto"`` walks (strong to weak, dimensionless).
 AUTO_WEIGHTS = np.logspace(0, -6, 13)
 
+#: The noise warning needs the extra residual to reach this fraction of the
+#: targets' RMS (shrinking by a fraction of a percent on exact data is no cause).
+MUCH_WORSE_RMS = 0.01
+
 #: ADMM tolerance while ``sym_weight="auto"`` walks the weights (relative
 #: singular values of exact symmetries then sit far below the snap tolerance).
 AUTO_WALK_TOL = 1e-4
@@ -714,6 +718,15 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
                 )
         return result, weights
 
+    def __getstate__(self):
+        # The built problem holds operators (closures) and solver caches: it is
+        # rebuilt by fit, never pickled. Reports need only the measuring matrix.
+        state = self.__dict__.copy()
+        setup = state.pop("_setup", None)
+        if setup is not None:
+            state["_reporting"] = setup.reporting
+        return state
+
     # ------------------------------------------------------------ reports
     def relative_singular_values(self) -> np.ndarray:
         """Singular values of ``L_F`` divided by ``||F||`` in the same norm.
@@ -723,7 +736,9 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         rescaled.
         """
         check_is_fitted(self, "coef_")
-        return self._setup.reporting.relative_singular_values(self.coef_)
+        reporting = self._setup.reporting if hasattr(self, "_setup") else None
+        reporting = reporting or self._reporting
+        return reporting.relative_singular_values(self.coef_)
 
 
 def _generator_weights(prob, w, delta):
@@ -868,23 +883,39 @@ def _model_test(setup, coef, alpha):
     w = noise.weights
     stat = float(max(np.sum(w * (rss - noise.rss)), 0.0))
     dof = max(noise.rank * len(w), 1)
-    base = max(float(np.sum(w * noise.rss)), float(np.sum(w * noise.variance)))
+    floor = float(np.sum(w * noise.variance)) * max(noise.residual_dof, 1)
+    base = max(float(np.sum(w * noise.rss)), floor)  # as inference.subspace_test
     rel = float(np.sum(w * (rss - noise.rss)) / max(base, 1e-300))
+    # Effect size in the targets' units: the RMS of the extra residual relative
+    # to the RMS of the targets.
+    excess = np.clip(rss - noise.rss, 0.0, None) / noise.n_samples
+    scale = float(np.sum(noise.rms**2))
+    excess_rms = float(np.sqrt(excess.sum() / scale)) if scale > 0 else 0.0
     return SimpleNamespace(
         statistic=stat,
         dof=dof,
         p_value=float(scipy_stats.chi2.sf(stat, dof)),
         relative_increase=rel,
+        excess_rms=excess_rms,
     )
 
 
 def _warn_if_worse_than_noise(opt, setup, w):
+    """Warn when the promoted fit is significantly worse than least squares
+    (test at level ``alpha``), the excess residual at least doubles it, and the
+    excess is at least ``MUCH_WORSE_RMS`` of the targets' RMS."""
     test = _model_test(setup, setup.to_original(w), opt.alpha)
-    if test is not None and test.p_value < opt.alpha and test.relative_increase > 0.05:
+    if (
+        test is not None
+        and test.p_value < opt.alpha
+        and test.relative_increase > 1.0
+        and test.excess_rms > MUCH_WORSE_RMS
+    ):
         warnings.warn(
             f"sym_weight={opt.sym_weight:g} fits much worse than the noise level: "
             f"the residual is {100 * test.relative_increase:.0f}% above least "
-            f"squares (p = {test.p_value:.1e}). The symmetry penalty shrinks the "
+            f"squares, an extra {100 * test.excess_rms:.1f}% of the targets' RMS "
+            f"(p = {test.p_value:.1e}). The symmetry penalty shrinks the "
             "model toward a more symmetric one (the zero model is perfectly "
             "symmetric); lower sym_weight or use sym_weight='auto'",
             UserWarning,

@@ -60,11 +60,12 @@ __all__ = [
 DERIVATIVE_NOISE_FLOOR = 1e-3
 
 #: A symmetry is "undetermined" when the data could not detect a breaking of
-#: this relative size (in the L2 norm over the box around the data): a
-#: perturbation half as large as the model itself would pass unseen. It is a
-#: worst case over every breaking direction, so it only triggers when the data
-#: do not pin the model down (pure noise, a zero model, data on a curve or
-#: surface that does not identify the library's coefficients).
+#: this relative size (coefficients measured in units of each monomial's RMS
+#: over the data): a perturbation half as large as the model itself would pass
+#: unseen. It is a worst case over every breaking direction, so it triggers
+#: when the data do not pin the model down (noise comparable to the signal,
+#: data on a curve or surface that does not identify the library's
+#: coefficients).
 DETECTABLE_BREAKING = 0.5
 
 #: Default level of every symmetry test.
@@ -394,7 +395,8 @@ def detectable_breaking(
     Parameters
     ----------
     reference : ndarray (k, n_features)
-        Factor ``R`` of the reference norm over the library (``||g|| = ||R c||``).
+        Factor ``R`` of the reference norm over the library (``||g|| = ||R c||``),
+        e.g. the RMS of each monomial over the data.
     """
     from scipy.linalg import eigh, null_space
 

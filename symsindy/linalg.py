@@ -12,8 +12,20 @@ def null_space(block: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
 
     The same computation as ``scipy.linalg.null_space``, called directly on
     numpy's SVD: the symmetric basis solves many tiny blocks, where the wrapper's
-    overhead dominated.
+    overhead dominated. A tall block (more rows than columns, the usual case for
+    stacked constraints) is first reduced to its square ``R`` factor: ``R`` has
+    the same nullspace and singular values, and its SVD does not build the
+    huge left factor that ``full_matrices=True`` would.
+
+    Examples
+    --------
+    >>> N = null_space(np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]))
+    >>> np.allclose(np.abs(N.ravel()), np.sqrt(0.5))
+    True
     """
+    rows, cols = block.shape
+    if rows > cols:
+        block = np.linalg.qr(block, mode="r")
     _, s, vt = np.linalg.svd(block, full_matrices=True)
     rank = int(np.sum(s > rcond * s[0])) if s.size else 0
     return vt[rank:].T

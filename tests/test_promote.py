@@ -546,3 +546,15 @@ def test_exact_data_and_a_small_weight_do_not_warn():
         SymmetryPromotingSR3(LieAlgebra.gl(2), library=lib, sym_weight=1e-3).fit(
             lib.evaluate(x), y
         )
+
+
+def test_fit_from_streamed_sufficient_statistics(hopf_small):
+    """symsindy's own chunked statistics work too (with their autocorrelation)."""
+    from symsindy.sufficient_statistics import SufficientStatistics
+
+    theta, xdot, _ = hopf_small
+    stats = SufficientStatistics.from_arrays(theta, xdot)
+    kw = dict(candidates=LieAlgebra.gl(2), sym_weight=1e-3, tol=1e-10, max_iter=50_000)
+    on_stats = SymmetryPromotingSR3(**kw).fit_statistics(stats)
+    on_data = SymmetryPromotingSR3(**kw).fit(theta, xdot)
+    np.testing.assert_allclose(on_stats.coef_, on_data.coef_, atol=1e-8)

@@ -38,6 +38,8 @@ import numpy as np
 from scipy import sparse
 from scipy.stats import chi2
 
+from .linalg import reduced_normal_equations
+
 __all__ = [
     "DERIVATIVE_NOISE_FLOOR",
     "DEFAULT_ALPHA",
@@ -241,16 +243,7 @@ def subspace_least_squares(stats, Q, weights: np.ndarray) -> tuple[np.ndarray, i
     gram, xty = np.asarray(stats.gram), np.asarray(stats.xty)
     f, t = xty.shape
     Q = sparse.csr_matrix(Q)
-    r = Q.shape[1]
-    H = np.zeros((r, r))
-    b = np.zeros(r)
-    for i in range(t):
-        Qi = Q[i * f : (i + 1) * f]
-        if Qi.nnz == 0:
-            continue
-        GQ = np.asarray((Qi.T @ gram).T)  # (f, r)
-        H += weights[i] * np.asarray(Qi.T @ GQ)
-        b += weights[i] * (Qi.T @ xty[:, i])
+    H, b = reduced_normal_equations(Q, gram, xty, weights)
     c, rank = _scaled_solve(H, b)
     return (Q @ c).reshape(t, f), rank
 

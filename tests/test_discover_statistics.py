@@ -169,3 +169,17 @@ def test_bad_discrete_and_symmetry_arguments_name_what_was_expected():
     x = np.random.default_rng(0).normal(size=(50, 2))
     with pytest.raises(TypeError, match="the string 'so2'"):
         SymmetricSINDyRegressor(symmetry="so2").fit(x, x)
+
+
+def test_data_on_the_limit_cycle_cannot_identify_the_model():
+    """On the circle r = 1, r^2 x and x are the same function: undetermined."""
+    sys = datasets.get_system("hopf")
+    theta = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    x = np.column_stack([np.cos(theta), np.sin(theta)])
+    xdot = sys.rhs(x)
+    G = discover_symmetries(_fit(x, xdot), x=x, x_dot=xdot, discrete=None)
+    assert G.dim == 0
+    undetermined = [v for v in G.report.verdicts if v.verdict == "undetermined"]
+    assert undetermined and all(
+        v.detectable_breaking > 1e3 for v in undetermined if v.detectable_breaking
+    )

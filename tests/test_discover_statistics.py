@@ -183,3 +183,18 @@ def test_data_on_the_limit_cycle_cannot_identify_the_model():
     assert undetermined and all(
         v.detectable_breaking > 1e3 for v in undetermined if v.detectable_breaking
     )
+
+
+def test_spectrum_plot_shows_the_tested_verdicts():
+    import matplotlib.pyplot as plt
+
+    from symsindy.plotting import plot_spectrum
+
+    sys = datasets.get_system("hopf")
+    x, xdot = _points(sys)
+    G = discover_symmetries(_fit(x, xdot), x=x, x_dot=xdot, discrete=None)
+    fig = plot_spectrum(G)
+    ax = fig.axes[0]
+    assert any("accepted: dim 1" in t.get_text() for t in ax.get_legend().get_texts())
+    assert any("symmetric, p = " in t.get_text() for t in ax.texts)
+    plt.close(fig)

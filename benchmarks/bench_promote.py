@@ -29,7 +29,7 @@ import warnings
 
 import numpy as np
 import pysindy as ps
-from common import quick_flag, quiet
+from common import quick_flag, quiet, timed
 from tqdm.auto import tqdm
 
 import symsindy as ss
@@ -167,10 +167,10 @@ def solve_speed(quick):
         theta = lib.evaluate(pool[:n])
         opt = optimizer(group, m, "paper", paper_points(group, m, 0))
         target = y[:n]
-        t_admm, fit = _best(lambda o=opt, a=theta, b=target: _fit(o, a, b))
+        t_admm, fit = timed(lambda o=opt, a=theta, b=target: _fit(o, a, b))
         prob = fit._setup.problem
         design = fit._setup.design
-        t_scs, ref = _best(
+        t_scs, ref = timed(
             lambda prob=prob, design=design: cvxpy_solve(
                 prob,
                 prob.full_mask(),
@@ -193,15 +193,6 @@ def solve_speed(quick):
 def _fit(opt, theta, y):
     with quiet():
         return opt.fit(theta, y)
-
-
-def _best(fn, repeat=3):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
 
 
 # ------------------------------------------------------------- auto weight

@@ -60,3 +60,29 @@ def echelon_basis(N: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     basis[np.abs(basis) < 1e-12] = 0.0
     basis[pivots] = np.eye(r)
     return basis, pivots
+
+
+def reduced_normal_equations(Q, gram, xty, weights=None):
+    """``H = sum_i w_i Q_i^T G Q_i`` and ``b = sum_i w_i Q_i^T (Theta^T y_i)``.
+
+    ``Q`` (sparse, ``(n_targets * n_features, r)``) is a basis of a subspace of
+    coefficient matrices (``vec(C) = C.ravel()``), ``G = Theta^T Theta`` and
+    ``xty = Theta^T Y``; ``w_i`` weights target ``i`` (default 1). Only
+    ``f x f`` and ``r x r`` matrices are formed, never the reduced design.
+    """
+    from scipy import sparse
+
+    Q = sparse.csr_matrix(Q)
+    f, t = xty.shape
+    r = Q.shape[1]
+    weights = np.ones(t) if weights is None else np.asarray(weights, dtype=float)
+    H = np.zeros((r, r))
+    b = np.zeros(r)
+    for i in range(t):
+        Qi = Q[i * f : (i + 1) * f]
+        if Qi.nnz == 0:
+            continue
+        GQ = np.asarray(Qi.T @ gram)  # (r, f)
+        H += weights[i] * np.asarray(Qi.T @ GQ.T)
+        b += weights[i] * (Qi.T @ xty[:, i])
+    return H, b

@@ -169,3 +169,32 @@ def test_bad_discrete_and_symmetry_arguments_name_what_was_expected():
     x = np.random.default_rng(0).normal(size=(50, 2))
     with pytest.raises(TypeError, match="the string 'so2'"):
         SymmetricSINDyRegressor(symmetry="so2").fit(x, x)
+
+
+def test_data_on_the_limit_cycle_cannot_identify_the_model():
+    """On the circle r = 1, r^2 x and x are the same function: undetermined."""
+    sys = datasets.get_system("hopf")
+    theta = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    x = np.column_stack([np.cos(theta), np.sin(theta)])
+    xdot = sys.rhs(x)
+    G = discover_symmetries(_fit(x, xdot), x=x, x_dot=xdot, discrete=None)
+    assert G.dim == 0
+    undetermined = [v for v in G.report.verdicts if v.verdict == "undetermined"]
+    assert undetermined and all(
+        v.detectable_breaking > 1e3 for v in undetermined if v.detectable_breaking
+    )
+
+
+def test_spectrum_plot_shows_the_tested_verdicts():
+    import matplotlib.pyplot as plt
+
+    from symsindy.plotting import plot_spectrum
+
+    sys = datasets.get_system("hopf")
+    x, xdot = _points(sys)
+    G = discover_symmetries(_fit(x, xdot), x=x, x_dot=xdot, discrete=None)
+    fig = plot_spectrum(G)
+    ax = fig.axes[0]
+    assert any("accepted: dim 1" in t.get_text() for t in ax.get_legend().get_texts())
+    assert any("symmetric, p = " in t.get_text() for t in ax.texts)
+    plt.close(fig)

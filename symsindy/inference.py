@@ -47,6 +47,7 @@ __all__ = [
     "least_squares",
     "subspace_least_squares",
     "subspace_test",
+    "enforcement_test",
     "signal_test",
     "integrated_autocorrelation_time",
     "detectable_breaking",
@@ -422,3 +423,16 @@ def detectable_breaking(
         return float("inf")
     crit = float(chi2.ppf(1 - alpha, max(int(dof), 1)))
     return float(np.sqrt(crit / lam / norm2))
+
+
+def enforcement_test(stats, Q, alpha: float = DEFAULT_ALPHA, tau=None):
+    """Does enforcing ``span(Q)`` significantly worsen the fit? (None: cannot tell).
+
+    The check behind the warning of the enforcing optimizers: the same
+    likelihood-ratio test as discovery, for a symmetry the user imposed.
+    """
+    try:
+        noise = estimate_noise(stats, tau=tau)
+    except ValueError:
+        return None
+    return subspace_test(stats, Q, noise, 0, alpha)

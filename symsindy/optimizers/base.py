@@ -34,8 +34,10 @@ from .._validation import (
     validate_xy,
 )
 from ..group import SymmetryGroup
+from ..inference import enforcement_test
 from ..lie_derivative import resolve_basis
 from ..polynomials import Monomials, n_monomials
+from ..regression_data import ArrayStatistics
 from ..tolerances import LIBRARY_MATCH_RTOL, SUPPORT_TOL
 from .reduced import ReducedLeastSquares
 
@@ -365,7 +367,9 @@ class SymmetricOptimizer(DirectFitOptimizer):
             root = np.sqrt(weights)[:, None]
             x, y = x * root, y * root
         problem = ReducedLeastSquares.from_rows(basis.Q, x, y)
-        return self._fit_problem(problem, group, basis, x.shape[1])
+        self._fit_problem(problem, group, basis, x.shape[1])
+        self._check_enforcement(group, basis, lambda: ArrayStatistics(x, y))
+        return self
 
     def fit_statistics(self, stats):
         """Fit from sufficient statistics instead of raw rows.
@@ -403,7 +407,35 @@ class SymmetricOptimizer(DirectFitOptimizer):
         problem = ReducedLeastSquares.from_statistics(
             basis.Q, gram, xty, float(np.trace(yty))
         )
-        return self._fit_problem(problem, group, basis, gram.shape[0])
+        self._fit_problem(problem, group, basis, gram.shape[0])
+        if hasattr(stats, "rss") and hasattr(stats, "residual_autocovariance"):
+            self._check_enforcement(group, basis, lambda: stats)
+        else:
+            self.enforcement_test_ = None
+        return self
+
+    def _check_enforcement(self, group, basis, make_stats) -> None:
+        """Warn when the data contradict the enforced symmetry (``enforcement_test_``).
+
+        The likelihood-ratio test of discovery (:mod:`symsindy.inference`)
+        compares the least-squares fits with and without the symmetry; a
+        rejection at level 1e-3 means the symmetry does not hold for these data
+        (a wrong group, wrong coordinates, or a broken symmetry).
+        """
+        self.enforcement_test_ = None
+        n_features = len(basis.library)
+        if group is None or is_trivial(group) or n_features > _MAX_CHECKED_FEATURES:
+            return
+        test = enforcement_test(make_stats(), basis.Q)
+        self.enforcement_test_ = test
+        if test is not None and not test.accepted:
+            warnings.warn(
+                "the data contradict the enforced symmetry: "
+                f"{test.sentence()}. Check the group, the coordinates it acts on "
+                "and the library's degree",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _fit_problem(self, problem, group, basis, n_features: int):
         unit = problem.scale if self.normalize_columns else np.ones(problem.n_terms)
@@ -543,6 +575,11 @@ class SymmetricAggregate:
         opt.coef_ = basis.to_coef(reduced)
         opt.ind_ = np.abs(opt.coef_) > SUPPORT_TOL
         return opt.coef_
+
+
+#: Above this many library features the enforcement check is skipped (its
+#: least-squares reference fit would dominate the cost of the fit itself).
+_MAX_CHECKED_FEATURES = 2000
 
 
 def _check_feature_count(basis, n_features: int) -> None:

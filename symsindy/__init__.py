@@ -32,7 +32,6 @@ from .regressor import (
 from .trajectories import fit_sindy, stack_trajectories, trajectory_cv
 
 
-
 def _read_version() -> str:
     """The version in ``pyproject.toml`` (the single source), via package metadata.
 

@@ -250,7 +250,7 @@ def unimodular(draw, n):
 
 
 def _conjugated_model(basis: Monomials, C: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """Coefficients of G(y) = M F(M^-1 y) = M C Theta(M^-1 y) = M C P_{M^-1} Theta(y)."""
+    """Coefficients of G(y) = M F(M^-1 y) = M C P_{M^-1} Theta(y)."""
     return M @ C @ substitution_matrix(basis, np.linalg.inv(M)).toarray()
 
 

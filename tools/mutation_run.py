@@ -30,6 +30,7 @@ Usage
     python tools/mutation_run.py --modules polynomials spectrum --per-module 60
     python tools/mutation_run.py --survivors-of results.jsonl   # re-check survivors
     python tools/mutation_run.py --list polynomials   # show the sampled mutants
+    python tools/mutation_run.py --summary results.jsonl rerun.jsonl --show-survivors
 
 Results are appended to ``--out`` (JSON lines, one per mutant) and a table of
 the kill rate per module is printed: all mutants, and the non-equivalent
@@ -140,11 +141,14 @@ class Mutant:
     before: str
     after: str
 
+    occurrence: int = 0  # earlier mutants of the same text in the same function
+
     @property
     def key(self) -> str:
         """Identity that survives unrelated edits (no line numbers)."""
         text = f"{self.kind}\n{self.before}\n->\n{self.after}".encode()
-        return f"{self.module}::{self.function}::{hashlib.sha1(text).hexdigest()[:10]}"
+        digest = hashlib.sha1(text).hexdigest()[:10]
+        return f"{self.module}::{self.function}::{digest}#{self.occurrence}"
 
 
 # ------------------------------------------------------------ mutation points
@@ -313,6 +317,7 @@ def find_mutants(module: str) -> list[Mutant]:
     tree = ast.parse((ROOT / "symsindy" / module).read_text())
     parents = _parents(tree)
     out = []
+    seen: dict[tuple, int] = {}
     for index, node in enumerate(ast.walk(tree)):
         if isinstance(node, ast.Module) or _skipped(node, parents):
             continue
@@ -323,15 +328,19 @@ def find_mutants(module: str) -> list[Mutant]:
             after = ast.unparse(ast.fix_missing_locations(mutate(copy.deepcopy(node))))
             if before == after:
                 continue
+            function = _enclosing_function(node, parents)
+            same = (function, kind, before, after)
+            seen[same] = seen.get(same, -1) + 1
             out.append(
                 Mutant(
                     module,
                     index,
                     kind,
                     getattr(node, "lineno", 0),
-                    _enclosing_function(node, parents),
+                    function,
                     before,
                     after,
+                    seen[same],
                 )
             )
     return out
@@ -365,10 +374,15 @@ def _copy_tree(dest: Path) -> None:
 
 
 def _test_files(module: str) -> list[str]:
-    stem = Path(module).stem
+    """The module's test subset and its killer tests (module or package name)."""
+    path = Path(module)
+    names = {path.stem} | ({path.parent.name} if path.parent.name else set())
     files = list(MODULES[module])
-    for killer in sorted((ROOT / "tests").glob(f"test_mutation_killers_{stem}*.py")):
-        files.append(str(killer.relative_to(ROOT)))
+    for name in sorted(names):
+        for killer in sorted(
+            (ROOT / "tests").glob(f"test_mutation_killers_{name}*.py")
+        ):
+            files.append(str(killer.relative_to(ROOT)))
     return [f for f in files if (ROOT / f).exists()]
 
 
@@ -480,9 +494,28 @@ def sample(module: str, k: int, seed: int) -> list[Mutant]:
 
 
 def load_equivalents() -> dict[str, str]:
-    if EQUIVALENTS.exists():
-        return json.loads(EQUIVALENTS.read_text())
-    return {}
+    """``{key: reason}`` of the mutants judged equivalent.
+
+    ``tools/mutation_equivalents.json`` lists them readably: module, function,
+    kind, the original and the mutated snippet (as ``--show-survivors`` prints
+    them, in full), an optional occurrence number and the reason.
+    """
+    if not EQUIVALENTS.exists():
+        return {}
+    out = {}
+    for entry in json.loads(EQUIVALENTS.read_text()):
+        mutant = Mutant(
+            entry["module"],
+            0,
+            entry["kind"],
+            0,
+            entry["function"],
+            entry["before"],
+            entry["after"],
+            entry.get("occurrence", 0),
+        )
+        out[mutant.key] = entry["reason"]
+    return out
 
 
 def _record(mutant: Mutant, status: str, seconds: float, out: str) -> dict:
@@ -544,13 +577,32 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--list", nargs="*", help="print the sampled mutants and stop")
     parser.add_argument(
-        "--summary", help="print the table of an existing results file and stop"
+        "--summary",
+        nargs="+",
+        help="print the table of results files (later ones override) and stop",
+    )
+    parser.add_argument(
+        "--show-survivors", action="store_true", help="with --summary: list them"
     )
     args = parser.parse_args(argv)
 
     if args.summary:
-        results = [json.loads(line) for line in open(args.summary)]
-        print(summarise(results))
+        # Later files (re-runs of survivors) override earlier records by key.
+        latest = {}
+        for path in args.summary:
+            for line in open(path):
+                record = json.loads(line)
+                latest[record["key"]] = record
+        print(summarise(list(latest.values())))
+        if args.show_survivors:
+            equivalents = load_equivalents()
+            for r in sorted(latest.values(), key=lambda r: (r["module"], r["lineno"])):
+                if r["status"] == "survived":
+                    tag = "equivalent" if r["key"] in equivalents else "SURVIVED"
+                    print(
+                        f"{tag} {r['module']}:{r['lineno']} {r['function']} "
+                        f"[{r['kind']}] {r['before'][:60]!r} -> {r['after'][:60]!r}"
+                    )
         return 0
     modules = [m if m.endswith(".py") else f"{m}.py" for m in args.modules]
     unknown = sorted(set(modules) - set(MODULES))

@@ -17,9 +17,11 @@ is the matrix commutator ``(AB - BA) x``. With the Lie derivative
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from itertools import combinations
 
 import numpy as np
+from scipy import sparse
 
 from .polynomials import Monomials, directional_derivative_matrix, embedding_matrix
 
@@ -345,6 +347,10 @@ class LieAlgebra:
     def structure_constants(self) -> tuple[np.ndarray, float]:
         """Constants ``c[i, j, k]`` with ``[X_i, X_j] = sum_k c[i, j, k] X_k``.
 
+        Computed once per algebra and cached (the returned arrays are read-only).
+        All brackets are formed at once (matrix commutators for linear algebras)
+        and solved against the basis with one multi-right-hand-side least squares.
+
         Returns
         -------
         constants : ndarray of shape (dim, dim, dim)
@@ -352,22 +358,77 @@ class LieAlgebra:
         residual : float
             Largest relative distance of a bracket from the span
             (0 for a Lie subalgebra, up to rounding).
+
+        Examples
+        --------
+        >>> consts, residual = LieAlgebra.so(3).structure_constants()
+        >>> consts[0, 1].tolist()  # [R01, R02] = R12
+        [0.0, 0.0, 1.0]
         """
+        return self._structure
+
+    @cached_property
+    def _structure(self) -> tuple[np.ndarray, float]:
         q = self.dim
         consts = np.zeros((q, q, q))
         if q == 0:
+            consts.flags.writeable = False
             return consts, 0.0
-        out = Monomials(self.n, max(2 * self.degree - 1, self.degree))
-        E = embedding_matrix(self.basis, out).toarray()
-        span = np.stack([(c @ E).ravel() for c in self.coefficients], axis=1)
-        scale = max(np.linalg.norm(span, axis=0).max(), 1e-300)
+        if self.is_linear:
+            span = self.matrices.reshape(q, -1)
+            brackets = self._linear_brackets
+        else:
+            out = Monomials(self.n, max(2 * self.degree - 1, self.degree))
+            E = embedding_matrix(self.basis, out)
+            span = np.stack([np.asarray(c @ E).ravel() for c in self.coefficients])
+            brackets = self._polynomial_brackets(out)
+        scale = max(np.linalg.norm(span, axis=1).max(), 1e-300)
+        # One pseudo-inverse serves every bracket: c = pinv(span^T) vec([X_i, X_j]).
+        # Standard bases (gl, so, ...) are sparse; sparse products keep gl(20)
+        # at q^2 work instead of q^3 per generator.
+        pinv = _maybe_sparse(_pseudo_inverse_rows(span))
+        span = _maybe_sparse(span)
         residual = 0.0
-        for i, j in combinations(range(q), 2):
-            br = self.bracket(i, j).ravel()
-            c, *_ = np.linalg.lstsq(span, br, rcond=None)
-            consts[i, j], consts[j, i] = c, -c
-            residual = max(residual, np.linalg.norm(span @ c - br) / scale**2)
+        for i, rows in brackets():  # rows: vec([X_i, X_j]) for j > i
+            if rows.shape[0] == 0:
+                continue
+            c = np.asarray(pinv @ rows.T).T
+            consts[i, i + 1 :] = c
+            consts[i + 1 :, i] = -c
+            resid = np.asarray(span.T @ c.T).T - rows
+            residual = max(residual, np.linalg.norm(resid, axis=1).max() / scale**2)
+        consts.flags.writeable = False
         return consts, float(residual)
+
+    def _linear_brackets(self):
+        """Rows ``vec([A_i, A_j])`` for every ``j``, one ``i`` at a time."""
+        mats = self.matrices
+        for i, A in enumerate(mats):
+            rest = mats[i + 1 :]
+            comm = A @ rest - rest @ A  # vectorised over j > i
+            yield i, comm.reshape(len(rest), self.n * self.n)
+
+    def _polynomial_brackets(self, out: Monomials):
+        """Rows ``vec([X_i, X_j])`` for every ``j``, one ``i`` at a time."""
+        # D_j (derivative along X_j) is built once per generator, so that
+        # [X_i, X_j] = X_i D_j - X_j D_i costs two sparse products per i.
+        derivs = [
+            directional_derivative_matrix(self.basis, self.basis, c, out)
+            for c in self.coefficients
+        ]
+        along_all = sparse.hstack(derivs, format="csr")  # (f, q * m_out)
+        q, n, f = self.coefficients.shape
+        flat = self.coefficients.reshape(q * n, f)
+        m_out = len(out)
+
+        def gen():
+            for i in range(q):
+                first = np.asarray((along_all.T @ self.coefficients[i].T).T)
+                first = first.reshape(n, q, m_out).transpose(1, 0, 2)
+                second = np.asarray(derivs[i].T @ flat.T).T.reshape(q, n, m_out)
+                yield i, (first - second)[i + 1 :].reshape(q - i - 1, n * m_out)
+
+        return gen
 
     def closure_residual(self) -> float:
         """Relative distance of the brackets from the span (0 for a subalgebra)."""
@@ -422,6 +483,26 @@ class LieAlgebra:
         """Values of every generator at the rows of ``x``: ``(dim, n_samples, n)``."""
         phi = self.basis.evaluate(x)
         return np.einsum("qim,sm->qsi", self.coefficients, phi)
+
+
+def _pseudo_inverse_rows(span: np.ndarray) -> np.ndarray:
+    """``pinv(span.T)``: exact (``span / |row|^2``) for orthogonal rows.
+
+    The standard bases (gl, so, sl's off-diagonal part, ...) are orthogonal,
+    and the exact formula keeps their structure constants exact integers.
+    """
+    gram = span @ span.T
+    diag = np.diag(gram).copy()
+    if np.all(diag > 0) and not np.any(gram - np.diag(diag)):
+        return span / diag[:, None]
+    return np.linalg.pinv(span.T)
+
+
+def _maybe_sparse(a: np.ndarray, density: float = 0.1):
+    """A CSR copy of ``a`` when few entries are non-zero, else ``a`` itself."""
+    if np.count_nonzero(a) <= density * a.size:
+        return sparse.csr_matrix(a)
+    return a
 
 
 def _check_n(n) -> int:

@@ -435,7 +435,7 @@ def cmd_demo(args) -> int:
     print("Plain SINDy (STLSQ):")
     print("\n".join("  " + eq for eq in _equations(plain)))
 
-    group = discover_symmetries(plain)
+    group = discover_symmetries(plain, x=train, t=t)
     print("\nDiscovered symmetry group:")
     print("\n".join("  " + line for line in group.summary().splitlines()))
 

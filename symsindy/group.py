@@ -229,6 +229,11 @@ class SymmetryGroup:
             return cls(symmetry)
         if symmetry is None:
             raise TypeError("symmetry is required (a SymmetryGroup or LieAlgebra)")
+        if isinstance(symmetry, str):
+            raise TypeError(
+                f"symmetry must be a SymmetryGroup, a LieAlgebra or generator "
+                f"matrices, got the string {symmetry!r}; e.g. LieAlgebra.so(2)"
+            )
         arr = np.asarray(symmetry, dtype=float)
         if arr.ndim in (2, 3):
             return cls(LieAlgebra.from_matrices(arr))

@@ -15,6 +15,7 @@ from .lie_derivative import (
     resolve_basis,
 )
 from .polynomials import Monomials
+from .size_guard import check_library_matrix
 
 __all__ = ["LiePolynomialLibrary"]
 
@@ -75,6 +76,13 @@ class LiePolynomialLibrary(PolynomialLibrary):
                 "produces x0^2); use pysindy's PolynomialLibrary for them"
             )
         return super().fit(x, y)
+
+    def transform(self, x_full):
+        """pysindy's transform, after checking that the library matrix fits."""
+        xs = x_full if isinstance(x_full, list | tuple) else [x_full]
+        rows = sum(int(np.prod(np.shape(x)[:-1])) for x in xs)
+        check_library_matrix(rows, self.monomials())
+        return super().transform(x_full)
 
     def monomials(self, n_vars: int | None = None) -> Monomials:
         """The library's monomial basis (``n_vars`` needed before ``fit``)."""

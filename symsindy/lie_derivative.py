@@ -48,6 +48,7 @@ from .polynomials import (
     jacobian_product_tensor,
     substitution_matrix,
 )
+from .size_guard import check_lie_derivative
 from .spaces import ModelSpace, OutputAction, check_acts_on, resolve_basis
 
 __all__ = [
@@ -126,6 +127,7 @@ def build_lie_derivative(space: ModelSpace, algebra: LieAlgebra) -> CoefficientO
     if not isinstance(algebra, LieAlgebra):
         raise TypeError(f"algebra must be a LieAlgebra, got {type(algebra).__name__}")
     check_acts_on("the generators", algebra.n, space.n_vars)
+    check_lie_derivative(space, algebra)  # clear error before a huge allocation
     basis, t, action = space.basis, space.n_targets, space.output
     mats = action.generator_matrices(algebra.dim)
     out = output_basis(basis, algebra)

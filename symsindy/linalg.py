@@ -12,8 +12,20 @@ def null_space(block: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
 
     The same computation as ``scipy.linalg.null_space``, called directly on
     numpy's SVD: the symmetric basis solves many tiny blocks, where the wrapper's
-    overhead dominated.
+    overhead dominated. A tall block (more rows than columns, the usual case for
+    stacked constraints) is first reduced to its square ``R`` factor: ``R`` has
+    the same nullspace and singular values, and its SVD does not build the
+    huge left factor that ``full_matrices=True`` would.
+
+    Examples
+    --------
+    >>> N = null_space(np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]))
+    >>> np.allclose(np.abs(N.ravel()), np.sqrt(0.5))
+    True
     """
+    rows, cols = block.shape
+    if rows > cols:
+        block = np.linalg.qr(block, mode="r")
     _, s, vt = np.linalg.svd(block, full_matrices=True)
     rank = int(np.sum(s > rcond * s[0])) if s.size else 0
     return vt[rank:].T
@@ -48,3 +60,29 @@ def echelon_basis(N: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     basis[np.abs(basis) < 1e-12] = 0.0
     basis[pivots] = np.eye(r)
     return basis, pivots
+
+
+def reduced_normal_equations(Q, gram, xty, weights=None):
+    """``H = sum_i w_i Q_i^T G Q_i`` and ``b = sum_i w_i Q_i^T (Theta^T y_i)``.
+
+    ``Q`` (sparse, ``(n_targets * n_features, r)``) is a basis of a subspace of
+    coefficient matrices (``vec(C) = C.ravel()``), ``G = Theta^T Theta`` and
+    ``xty = Theta^T Y``; ``w_i`` weights target ``i`` (default 1). Only
+    ``f x f`` and ``r x r`` matrices are formed, never the reduced design.
+    """
+    from scipy import sparse
+
+    Q = sparse.csr_matrix(Q)
+    f, t = xty.shape
+    r = Q.shape[1]
+    weights = np.ones(t) if weights is None else np.asarray(weights, dtype=float)
+    H = np.zeros((r, r))
+    b = np.zeros(r)
+    for i in range(t):
+        Qi = Q[i * f : (i + 1) * f]
+        if Qi.nnz == 0:
+            continue
+        GQ = np.asarray(Qi.T @ gram)  # (r, f)
+        H += weights[i] * np.asarray(Qi.T @ GQ.T)
+        b += weights[i] * (Qi.T @ xty[:, i])
+    return H, b

@@ -37,7 +37,10 @@ def plot_spectrum(group, ax=None, label=None):
         boot = np.maximum(rep.bootstrap_relative_singular_values, 1e-17)
         lo, hi = np.percentile(boot, [5, 95], axis=0)
         ax.fill_between(idx, lo, hi, alpha=0.3, label="bootstrap 5-95%")
-    ax.axhline(rep.tol, color="k", ls="--", lw=1, label=f"tol = {rep.tol:.0e}")
+    if np.isfinite(rep.tol):
+        ax.axhline(rep.tol, color="k", ls="--", lw=1, label=f"tol = {rep.tol:.0e}")
+    else:
+        _annotate_tests(ax, group)
     ax.set_yscale("log")
     ax.set_xlabel("candidate direction (sorted)")
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -45,6 +48,34 @@ def plot_spectrum(group, ax=None, label=None):
     ax.set_title(f"symmetry spectrum: dim {group.dim}")
     ax.legend(fontsize="small")
     return fig
+
+
+def _annotate_tests(ax, group) -> None:
+    """Decided by tests: mark the accepted dimension and list the p-values."""
+    rep = group.report
+    q = len(rep.relative_singular_values)
+    if group.dim:
+        ax.axvspan(
+            q - group.dim + 0.5,
+            q + 0.5,
+            color="tab:green",
+            alpha=0.15,
+            label=f"accepted: dim {group.dim} (alpha = {rep.alpha:g})",
+        )
+    lines = []
+    for v in rep.verdicts[:6]:
+        p = "-" if v.test is None else f"{v.test.p_value:.2g}"
+        lines.append(f"{v.verdict}, p = {p}: {v.description[:32]}")
+    if lines:
+        ax.text(
+            0.02,
+            0.02,
+            "\n".join(lines),
+            transform=ax.transAxes,
+            fontsize=6,
+            family="monospace",
+            va="bottom",
+        )
 
 
 def plot_generators(group, axes=None):

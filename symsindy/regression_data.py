@@ -82,6 +82,8 @@ def regression_data(model, x, t=None, x_dot=None, u=None) -> RegressionData:
     """
     from sklearn.base import clone
 
+    if t is None:
+        t = 1.0  # pysindy wants a time step even when x_dot is given
     recorder_model = clone(model)
     recorder_model.optimizer = _Recorder()
     with warnings.catch_warnings():
@@ -115,7 +117,7 @@ class ArrayStatistics:
         self.xty = self.theta.T @ self.targets
         self.yty = self.targets.T @ self.targets
         self.n_samples = n
-        self.max_lag = int(max_lag)
+        self.max_lag = int(min(max_lag, max(n - 1, 0)))
         same = [
             self.trajectory_ids[k:] == self.trajectory_ids[: n - k]
             for k in range(self.max_lag + 1)

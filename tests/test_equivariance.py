@@ -99,3 +99,61 @@ def test_infeasible_symmetry_is_a_clear_error():
 def test_wrong_dimension_group_is_rejected():
     with pytest.raises(ValueError, match="R\\^3"):
         equivariant_basis(Monomials(2, 2), LieAlgebra.so(3))
+
+
+def test_so15_cubic_basis_is_fast_and_is_identity_plus_norm_squared():
+    # Dense SVDs of the tall blocks and per-block sparse slicing took ~13 s here.
+    import time
+
+    n = 15
+    start = time.process_time()  # CPU time: robust to other load on the machine
+    B = equivariant_basis(Monomials(n, 3), LieAlgebra.so(n))
+    assert time.process_time() - start < 8.0
+    # so(n)-equivariant cubic fields: x and |x|^2 x (Schur's lemma for n >= 3).
+    assert B.n_terms == 2
+    assert B.terms()[0].startswith("x0' = x0, x1' = x1")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, n))
+    field = eval_poly(B.to_coef([0.0, 1.0]), Monomials(n, 3).exponents, x)
+    np.testing.assert_allclose(field, (x**2).sum(axis=1, keepdims=True) * x)
+
+
+def test_constraint_blocks_recover_a_shuffled_block_diagonal_matrix():
+    from scipy import sparse
+
+    from symsindy.equivariance import constraint_blocks
+
+    rng = np.random.default_rng(2)
+    dense = np.zeros((11, 10))
+    dense[0:3, 0:2] = rng.normal(size=(3, 2))
+    dense[3:4, 2:6] = rng.normal(size=(1, 4))
+    dense[4:9, 6:9] = rng.normal(size=(5, 3))  # rows 9, 10 and column 9 stay empty
+    rows, cols = rng.permutation(11), rng.permutation(10)
+    K = sparse.csr_matrix(dense[rows][:, cols])
+    before = K.copy()
+    blocks = constraint_blocks(K)
+    assert len(blocks) == 3
+    assert sorted(blocks.sizes().tolist()) == [[1, 4], [3, 2], [5, 3]]
+    for idx, block in blocks:
+        # Column c of K is column cols[c] of the unshuffled matrix.
+        original = np.sort(cols[idx]).tolist()
+        assert original in ([0, 1], [2, 3, 4, 5], [6, 7, 8])
+        expected = dense[:, cols[idx]]
+        expected = expected[np.any(expected != 0, axis=1)]
+        # Same rows up to order: compare sorted row tuples.
+        np.testing.assert_array_equal(
+            np.array(sorted(map(tuple, block))), np.array(sorted(map(tuple, expected)))
+        )
+    assert (K != before).nnz == 0  # the caller's matrix is untouched
+
+
+def test_null_space_of_tall_block_matches_scipy():
+    from symsindy.linalg import null_space as fast_null_space
+
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(200, 6)) @ rng.normal(size=(6, 9))  # rank 6, nullity 3
+    N = fast_null_space(A)
+    ref = null_space(A)
+    assert N.shape == ref.shape == (9, 3)
+    # Same subspace: projectors agree.
+    np.testing.assert_allclose(N @ N.T, ref @ ref.T, atol=1e-10)

@@ -33,7 +33,6 @@ from ..inference import (
     subspace_test,
 )
 from ..naming import describe_algebra
-from ..spectrum import FunctionNorm
 from .inputs import DiscoveryProblem
 from .report import Verdict
 from .snapping import lie_closure, snap
@@ -115,7 +114,7 @@ def _key(h: LieAlgebra) -> bytes:
     flat = h.coefficients.reshape(h.dim, -1)
     _, _, vt = np.linalg.svd(flat, full_matrices=False)
     proj = vt.T @ vt
-    return np.round(proj, 6).tobytes()
+    return (np.round(proj, 6) + 0.0).tobytes()
 
 
 def _proposals(vt_rows, cands) -> list[tuple[LieAlgebra, bool]]:
@@ -173,13 +172,39 @@ def _power(problem, ctx, test, basis) -> float | None:
 
 
 def decide_by_test(problem: DiscoveryProblem, ctx: TestContext) -> ContinuousResult:
-    """The largest accepted, detectable subalgebra among the proposals."""
+    """The largest accepted, detectable subalgebra among the proposals.
+
+    Directions are proposed from the spectra of two models: the user's (often
+    sparse and clean) and the unconstrained least-squares fit (independent of
+    the user's thresholding and of the units of the states).
+    """
     s, vt, rel = _spectrum(problem)
     trivial = LieAlgebra.trivial(problem.n).with_degree(problem.candidates.degree)
-    q = problem.candidates.dim
     verdicts: list[Verdict] = []
-    accepted = []  # (dim, statistic, algebra, exact, test, basis, verdict)
+    accepted: list = []
     seen: set[bytes] = set()
+    _, vt_free = problem.matrix.svd(ctx.noise.coef)
+    for rows in (vt, vt_free):
+        _search(problem, ctx, rows, seen, accepted, verdicts)
+    for _dim, _, h, is_exact, test, basis, verdict in sorted(
+        accepted, key=lambda a: (-a[0], a[1])
+    ):
+        power = _power(problem, ctx, test, basis)
+        verdict.detectable_breaking = power
+        if power is not None and power > DETECTABLE_BREAKING:
+            verdict.verdict = "undetermined"
+            continue
+        return ContinuousResult(s, rel, h, is_exact, verdicts, test)
+    return ContinuousResult(s, rel, trivial, False, verdicts, None)
+
+
+def _search(problem, ctx, vt, seen, accepted, verdicts) -> None:
+    """Test the spans of the ``r`` last right singular vectors, ``r = 1, 2, ...``.
+
+    Stops at the first ``r`` beyond every accepted dimension where nothing is
+    accepted (larger spans only add constraints).
+    """
+    q = problem.candidates.dim
     for r in range(1, q + 1):
         found_here = False
         for h, is_exact in _proposals(vt[q - r :], problem.candidates):
@@ -193,33 +218,23 @@ def decide_by_test(problem: DiscoveryProblem, ctx: TestContext) -> ContinuousRes
                 verdict.verdict = "undetermined"
             verdicts.append(verdict)
             if test is not None and test.accepted and ctx.informative:
-                accepted.append(
-                    (h.dim, test.statistic, h, is_exact, test, basis, verdict)
-                )
+                entry = (h.dim, test.statistic, h, is_exact, test, basis, verdict)
+                accepted.append(entry)
                 found_here = True
         best_dim = max((a[0] for a in accepted), default=0)
         if not found_here and r > best_dim:
             break
-    for _dim, _, h, is_exact, test, basis, verdict in sorted(
-        accepted, key=lambda a: (-a[0], a[1])
-    ):
-        power = _power(problem, ctx, test, basis)
-        verdict.detectable_breaking = power
-        if power is not None and power > DETECTABLE_BREAKING:
-            verdict.verdict = "undetermined"
-            continue
-        return ContinuousResult(s, rel, h, is_exact, verdicts, test)
-    return ContinuousResult(s, rel, trivial, False, verdicts, None)
 
 
-def reference_norm(problem: DiscoveryProblem) -> np.ndarray | None:
-    """Factor of the L2 norm over the bounding box of the training states."""
-    data = problem.data
-    basis = problem.space.basis
-    if data is None or basis.min_degree > 1:
-        return None
-    states = basis.states(data.theta)
-    low, high = states.min(axis=0), states.max(axis=0)
-    pad = 1e-9 * np.maximum(np.abs(high - low), 1.0)
-    box = FunctionNorm.from_box(low - pad, high + pad, 2000, seed=0)
-    return box.factor(basis)
+def reference_norm(ctx_stats) -> np.ndarray:
+    """Factor of the reference norm of the power check.
+
+    Each monomial is measured by its RMS over the data, so a breaking
+    perturbation is large when its coefficients are large in those natural
+    units. Breaking directions that the data cannot see (a polynomial that
+    vanishes on the data, e.g. ``1 - x^2 - y^2`` on a limit cycle) then have a
+    tiny data norm against a reference norm of order one: the symmetry is not
+    identifiable, and the check reports it as undetermined.
+    """
+    gram = np.asarray(ctx_stats.gram)
+    return np.diag(np.sqrt(np.clip(np.diag(gram), 0, None) / ctx_stats.n_samples))

@@ -20,12 +20,11 @@ Without data, a candidate holds when its relative residual
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import permutations, product
-from math import factorial
 
 import numpy as np
 from scipy.stats import chi2
 
+from ..discrete_candidates import candidate_discrete_elements as structured_candidates
 from ..equivariance import equivariant_basis
 from ..finite_groups import (
     FiniteMatrixGroup,
@@ -66,37 +65,18 @@ _IMPLIED_TOL = 1e-9
 def candidate_discrete_elements(
     n: int, limit: int = MAX_SIGNED_PERMUTATIONS
 ) -> list[np.ndarray]:
-    """Default discrete candidates (see :func:`candidate_family`)."""
-    return candidate_family(n, limit)[0]
+    """Default discrete candidates without a model (see :func:`candidate_family`)."""
+    return candidate_family(n, limit=limit)[0]
 
 
-def candidate_family(n: int, limit: int = MAX_SIGNED_PERMUTATIONS):
-    """Default discrete candidates and the name of the family searched.
+def candidate_family(n: int, coef=None, basis=None, limit=MAX_SIGNED_PERMUTATIONS):
+    """Discrete candidates and the name of the family searched.
 
-    All signed permutation matrices while there are at most ``limit`` of them
-    (``n <= 6``); beyond that the coordinate sign flips (for ``n <= 12``), the
-    cyclic shifts and the transpositions.
+    All signed permutations up to six states; beyond, sign flips combined with
+    the permutations that preserve the model's structure
+    (:mod:`symsindy.discrete_candidates`).
     """
-    if factorial(n) * 2**n <= limit:
-        out = []
-        for perm in permutations(range(n)):
-            for signs in product((1.0, -1.0), repeat=n):
-                R = np.zeros((n, n))
-                R[np.arange(n), perm] = signs
-                out.append(R)
-        return out, f"all {len(out)} signed permutations"
-    out = [np.diag(s) for s in product((1.0, -1.0), repeat=n)] if n <= 12 else []
-    eye = np.eye(n)
-    out += [np.roll(eye, k, axis=0) for k in range(1, n)]
-    for i in range(n):
-        for j in range(i + 1, n):
-            P = eye.copy()
-            P[[i, j]] = P[[j, i]]
-            out.append(P)
-    family = "cyclic shifts and transpositions"
-    if n <= 12:
-        family = "sign flips, " + family
-    return out, family
+    return structured_candidates(n, coef=coef, basis=basis, limit=limit)
 
 
 # ------------------------------------------------------- vectorised action
@@ -217,7 +197,12 @@ def candidates_for(problem: DiscoveryProblem, discrete):
     if problem.space.output.kind not in ("vector", "invariant"):
         raise ValueError("discrete search supports output 'vector' or 'invariant'")
     if isinstance(discrete, str) and discrete == "auto":
-        cands, family = candidate_family(problem.n)
+        cands, family = candidate_family(problem.n, problem.coef, problem.space.basis)
+    elif isinstance(discrete, str) or not hasattr(discrete, "__iter__"):
+        raise ValueError(
+            "discrete must be 'auto', None (no search) or a sequence of "
+            f"({problem.n}, {problem.n}) matrices, got {discrete!r}"
+        )
     else:
         cands, family = list(discrete), "the given candidates"
     return _check_candidates(cands, problem.n), family

@@ -37,9 +37,7 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
     informative = bool(np.any(problem.coef)) and (
         signal_test(stats, noise, problem.alpha) <= problem.alpha
     )
-    return TestContext(
-        stats, noise, problem.alpha, reference_norm(problem), informative
-    )
+    return TestContext(stats, noise, problem.alpha, reference_norm(stats), informative)
 
 
 def _tolerance(problem: DiscoveryProblem, tol) -> float:

@@ -579,7 +579,7 @@ class SymmetricAggregate:
 
 #: Above this many library features the enforcement check is skipped (its
 #: least-squares reference fit would dominate the cost of the fit itself).
-_MAX_CHECKED_FEATURES = 2000
+_MAX_CHECKED_FEATURES = 1000
 
 
 def _check_feature_count(basis, n_features: int) -> None:

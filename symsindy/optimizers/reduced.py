@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, sparse
 
+from ..linalg import reduced_normal_equations
 from ..tolerances import RANK_RCOND
 
 __all__ = ["ReducedLeastSquares"]
@@ -104,17 +105,7 @@ class ReducedLeastSquares:
         conditioning of the statistics allows.
         """
         Q = sparse.csr_matrix(Q)
-        f, t = gram.shape[0], xty.shape[1]
-        r = Q.shape[1]
-        H = np.zeros((r, r))
-        b = np.zeros(r)
-        for i in range(t):
-            Qi = Q[i * f : (i + 1) * f]
-            if Qi.nnz == 0:
-                continue
-            GQ = np.asarray(Qi.T @ gram)  # (r, f)
-            H += np.asarray(Qi.T @ GQ.T)
-            b += Qi.T @ xty[:, i]
+        H, b = reduced_normal_equations(Q, gram, xty)
         scale = np.sqrt(np.clip(np.diag(H), 0.0, None))
         scale[scale == 0] = 1.0
         Hs = H / np.outer(scale, scale)

@@ -1,0 +1,200 @@
+"""Discovery decided by a test: the targets of the calibrated-confidence design."""
+
+import warnings
+
+import numpy as np
+import pysindy as ps
+import pytest
+
+from symsindy import (
+    EquivariantSTLSQ,
+    LiePolynomialLibrary,
+    Monomials,
+    datasets,
+    discover_symmetries,
+)
+
+
+def _fit(x, x_dot=None, t=1.0, threshold=0.01):
+    model = ps.SINDy(
+        feature_library=LiePolynomialLibrary(degree=3),
+        optimizer=ps.STLSQ(threshold=threshold, alpha=0.0),
+        differentiation_method=ps.SmoothedFiniteDifference(),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(x, t=t, x_dot=x_dot)
+
+
+def _points(sys, n=400, seed=0):
+    x = np.random.default_rng(seed).uniform(-1.5, 1.5, size=(n, sys.n))
+    return x, sys.rhs(x)
+
+
+@pytest.mark.parametrize(
+    "name", ["damped_oscillator", "hopf", "growth", "lorenz", "linear_decay", "rotor3"]
+)
+def test_exact_derivatives_give_the_known_group(name):
+    """Exact data: the test agrees with the known symmetry group of each system."""
+    sys = datasets.get_system(name)
+    x, xdot = _points(sys)
+    G = discover_symmetries(_fit(x, xdot), x=x, x_dot=xdot)
+    assert G.report.method == "test"
+    assert G.dim == sys.symmetry.dim
+    expected_order = len(
+        [R for R in datasets.get_system(name).symmetry.finite_group().elements()]
+    )
+    assert G.report.discrete_order >= expected_order
+    # Every reported algebra is closed under the bracket.
+    assert G.algebra.closure_residual() <= 1e-8
+    # What was reported is what was tested, and it is what enforcing gives.
+    assert G.report.group_test is None or G.report.group_test.accepted
+
+
+def test_enforcing_the_returned_group_reproduces_the_accepted_refit():
+    """Round trip on noisy data: no collapse, the refit's residual is reproduced."""
+    sys = datasets.get_system("hopf")
+    t = np.arange(0, 8, 0.01)
+    xs = datasets.simulate(sys, 6, t, noise=0.02, seed=0)
+    model = _fit(xs, t=t, threshold=0.1)
+    G = discover_symmetries(model, x=xs, t=t, discrete=None)
+    assert G.dim == 1 and G.report.snapped
+    refit = G.report.group_test
+    enforced = ps.SINDy(
+        feature_library=LiePolynomialLibrary(degree=3),
+        optimizer=EquivariantSTLSQ(G, threshold=0.0, alpha=0.0),
+        differentiation_method=ps.SmoothedFiniteDifference(),
+    ).fit(xs, t=t)
+    coef = np.asarray(enforced.optimizer.coef_)
+    assert np.linalg.norm(coef) > 0.5 * np.linalg.norm(sys.coefficients(3))
+    # Same subspace, same data: the unweighted and the test's weighted least
+    # squares differ only by the (nearly equal) weights of the two targets.
+    np.testing.assert_allclose(coef, refit.coef, atol=2e-2)
+
+
+def test_slightly_broken_hopf_flips_as_the_data_grow():
+    """x' gets + 0.05 x^2: invisible in little noisy data, rejected in plenty."""
+    sys = datasets.get_system("hopf", eps=0.05)
+    rng = np.random.default_rng(0)
+    verdicts = []
+    for n in (60, 6000):
+        x = rng.uniform(-1.5, 1.5, size=(n, 2))
+        xdot = sys.rhs(x) + 0.3 * rng.normal(size=x.shape)
+        G = discover_symmetries(
+            _fit(x, xdot, threshold=0.0), x=x, x_dot=xdot, discrete=None
+        )
+        verdicts.append(G.dim)
+    assert verdicts == [1, 0]
+
+
+def test_pure_noise_is_undetermined_never_gl_n():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, size=(300, 2))
+    xdot = rng.normal(size=x.shape)
+    G = discover_symmetries(_fit(x, xdot, threshold=0.0), x=x, x_dot=xdot)
+    assert G.dim == 0
+    assert G.report.signal_p_value > G.report.alpha
+    assert G.report.verdicts and all(
+        v.verdict == "undetermined" for v in G.report.verdicts
+    )
+    assert "undetermined" in G.summary()
+
+
+def test_zero_model_fitted_to_data_is_not_all_of_gl_n():
+    sys = datasets.get_system("hopf")
+    x, xdot = _points(sys)
+    zero = _fit(x, xdot, threshold=100.0)
+    assert not np.any(zero.optimizer.coef_)
+    G = discover_symmetries(zero, x=x, x_dot=xdot, discrete=None)
+    assert G.dim == 0
+    assert all(v.verdict == "undetermined" for v in G.report.verdicts)
+
+
+def test_answer_is_invariant_under_rescaling_states_and_time():
+    sys = datasets.get_system("hopf")
+    t = np.arange(0, 6, 0.01)
+    xs = datasets.simulate(sys, 4, t, noise=0.01, seed=3)
+    answers = []
+    for s, c in [(1.0, 1.0), (1000.0, 1.0), (1.0, 60.0)]:
+        scaled = [s * x for x in xs]
+        model = _fit(scaled, t=c * t, threshold=0.0)
+        G = discover_symmetries(model, x=scaled, t=c * t, discrete=None)
+        answers.append((G.dim, G.report.group_test.statistic))
+    assert [a[0] for a in answers] == [1, 1, 1]
+    np.testing.assert_allclose([a[1] for a in answers], answers[0][1], rtol=1e-5)
+
+
+def test_report_quotes_statistic_p_value_and_effect_size():
+    sys = datasets.get_system("lorenz")
+    x, xdot = _points(sys, 300)
+    G = discover_symmetries(_fit(x, xdot), x=x, x_dot=xdot)
+    assert np.allclose(G.discrete[0], np.diag([-1.0, -1.0, 1.0]))
+    text = G.summary()
+    assert "likelihood-ratio" in text and "p = " in text and "residual by" in text
+    data = G.report.to_dict()
+    assert data["method"] == "test" and data["verdicts"]
+    tested = [v for v in data["verdicts"] if "statistic" in v]
+    assert all({"p_value", "dof", "relative_increase"} <= set(v) for v in tested)
+
+
+def test_coefficients_without_data_are_taken_as_exact():
+    sys = datasets.get_system("hopf", eps=1e-6)
+    G = discover_symmetries(sys.coefficients(3), library=Monomials(2, 3), discrete=None)
+    assert G.report.method == "exact" and G.dim == 0
+    exact = discover_symmetries(
+        datasets.get_system("hopf").coefficients(3),
+        library=Monomials(2, 3),
+        discrete=None,
+    )
+    assert exact.dim == 1
+
+
+def test_bootstrap_uses_the_same_rows_as_the_main_fit():
+    """Rigid body-like rotor at 5 % noise: replicates agree with the answer."""
+    sys = datasets.get_system("hopf")
+    t = np.arange(0, 8, 0.01)
+    xs = datasets.simulate(sys, 6, t, noise=0.05, seed=4)
+    model = _fit(xs, t=t, threshold=0.1)
+    G = discover_symmetries(model, x=xs, t=t, discrete=None, n_bootstrap=4)
+    freq = G.report.bootstrap_dim_frequency
+    assert freq.get(G.dim, 0.0) >= 0.75
+
+
+def test_bad_discrete_and_symmetry_arguments_name_what_was_expected():
+    from symsindy import SymmetricSINDyRegressor
+
+    C = datasets.get_system("hopf").coefficients(3)
+    with pytest.raises(ValueError, match="discrete must be 'auto', None"):
+        discover_symmetries(C, library=Monomials(2, 3), discrete="none")
+    x = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(TypeError, match="the string 'so2'"):
+        SymmetricSINDyRegressor(symmetry="so2").fit(x, x)
+
+
+def test_data_on_the_limit_cycle_cannot_identify_the_model():
+    """On the circle r = 1, r^2 x and x are the same function: undetermined."""
+    sys = datasets.get_system("hopf")
+    theta = np.linspace(0, 2 * np.pi, 400, endpoint=False)
+    x = np.column_stack([np.cos(theta), np.sin(theta)])
+    xdot = sys.rhs(x)
+    G = discover_symmetries(_fit(x, xdot), x=x, x_dot=xdot, discrete=None)
+    assert G.dim == 0
+    undetermined = [v for v in G.report.verdicts if v.verdict == "undetermined"]
+    assert undetermined and all(
+        v.detectable_breaking > 1e3 for v in undetermined if v.detectable_breaking
+    )
+
+
+def test_spectrum_plot_shows_the_tested_verdicts():
+    import matplotlib.pyplot as plt
+
+    from symsindy.plotting import plot_spectrum
+
+    sys = datasets.get_system("hopf")
+    x, xdot = _points(sys)
+    G = discover_symmetries(_fit(x, xdot), x=x, x_dot=xdot, discrete=None)
+    fig = plot_spectrum(G)
+    ax = fig.axes[0]
+    assert any("accepted: dim 1" in t.get_text() for t in ax.get_legend().get_texts())
+    assert any("symmetric, p = " in t.get_text() for t in ax.texts)
+    plt.close(fig)

@@ -1,0 +1,122 @@
+"""The likelihood-ratio test behind discovery: calibration, power, noise level."""
+
+import numpy as np
+import pytest
+
+from symsindy import LieAlgebra, Monomials, equivariant_basis
+from symsindy.inference import (
+    DERIVATIVE_NOISE_FLOOR,
+    estimate_noise,
+    integrated_autocorrelation_time,
+    least_squares,
+    subspace_test,
+)
+from symsindy.regression_data import ArrayStatistics
+
+BASIS = Monomials(2, 3)
+ROTATION = equivariant_basis(BASIS, LieAlgebra.so(2))
+
+
+def _hopf_coef(eps=0.0):
+    """x' = x - y - x r^2 + eps x^2, y' = x + y - y r^2 (rotation iff eps = 0)."""
+    C = np.zeros((2, len(BASIS)))
+    idx = {tuple(e): k for k, e in enumerate(BASIS.exponents)}
+    C[0, idx[(1, 0)]], C[0, idx[(0, 1)]] = 1.0, -1.0
+    C[1, idx[(1, 0)]], C[1, idx[(0, 1)]] = 1.0, 1.0
+    for i, (a, b) in enumerate([((3, 0), (1, 2)), ((2, 1), (0, 3))]):
+        C[i, idx[a]] = C[i, idx[b]] = -1.0
+    C[0, idx[(2, 0)]] = eps
+    return C
+
+
+def _simulated_stats(C, n, noise, rng):
+    x = rng.uniform(-1.5, 1.5, size=(n, 2))
+    theta = BASIS.evaluate(x)
+    y = theta @ C.T + noise * rng.normal(size=(n, 2))
+    return ArrayStatistics(theta, y)
+
+
+def test_a_true_symmetry_is_rejected_about_alpha_of_the_time():
+    """Calibration: 400 data sets of a rotation-symmetric model, alpha = 0.05."""
+    rng = np.random.default_rng(0)
+    C = _hopf_coef()
+    rejections = 0
+    for _ in range(400):
+        stats = _simulated_stats(C, 200, 0.3, rng)
+        test = subspace_test(stats, ROTATION.Q, estimate_noise(stats), alpha=0.05)
+        rejections += not test.accepted
+    # Binomial(400, 0.05): mean 20, sd 4.4. The autocorrelation correction
+    # makes the test slightly conservative on independent noise.
+    assert 6 <= rejections <= 34
+
+
+def test_a_broken_symmetry_is_rejected_with_high_power():
+    rng = np.random.default_rng(1)
+    C = _hopf_coef(eps=0.15)
+    rejected = [
+        not subspace_test(
+            stats := _simulated_stats(C, 800, 0.3, rng),
+            ROTATION.Q,
+            estimate_noise(stats),
+        ).accepted
+        for _ in range(50)
+    ]
+    assert np.mean(rejected) >= 0.95
+
+
+def test_statistic_matches_an_independent_constrained_least_squares():
+    rng = np.random.default_rng(2)
+    stats = _simulated_stats(_hopf_coef(0.05), 300, 0.2, rng)
+    noise = estimate_noise(stats)
+    test = subspace_test(stats, ROTATION.Q, noise)
+    # Independent: weighted least squares on the explicit reduced design.
+    Q = ROTATION.Q.toarray()
+    w = np.sqrt(noise.weights)
+    design = np.vstack(
+        [
+            w[i] * stats.theta @ Q[i * len(BASIS) : (i + 1) * len(BASIS)]
+            for i in range(2)
+        ]
+    )
+    target = np.concatenate([w[i] * stats.targets[:, i] for i in range(2)])
+    c, *_ = np.linalg.lstsq(design, target, rcond=None)
+    free = np.linalg.lstsq(stats.theta, stats.targets, rcond=None)[0]
+    rss_free = ((stats.targets - stats.theta @ free) ** 2).sum(axis=0)
+    expected = np.sum((target - design @ c) ** 2) - np.sum(noise.weights * rss_free)
+    assert test.statistic == pytest.approx(expected, rel=1e-8)
+    assert test.codimension == 2 * len(BASIS) - Q.shape[1]
+
+
+def test_noise_free_derivatives_use_the_documented_floor():
+    rng = np.random.default_rng(3)
+    stats = _simulated_stats(_hopf_coef(), 300, 0.0, rng)
+    noise = estimate_noise(stats)
+    assert noise.floored.all()
+    rms = np.sqrt(np.diag(stats.yty) / stats.n_samples)
+    np.testing.assert_allclose(np.sqrt(noise.variance), DERIVATIVE_NOISE_FLOOR * rms)
+    coef, rank = least_squares(stats)
+    np.testing.assert_allclose(coef, _hopf_coef(), atol=1e-9)
+    assert rank == len(BASIS)
+
+
+def test_autocorrelation_time_of_an_ar1_sequence():
+    """AR(1) with coefficient phi has tau = (1 + phi) / (1 - phi)."""
+    rng = np.random.default_rng(4)
+    phi, n = 0.6, 200_000
+    e = rng.normal(size=n)
+    r = np.empty(n)
+    r[0] = e[0]
+    for k in range(1, n):
+        r[k] = phi * r[k - 1] + e[k]
+    lags = 40
+    acov = np.array([[np.dot(r[k:], r[: n - k])] for k in range(lags + 1)])
+    counts = np.array([n - k for k in range(lags + 1)])
+    tau = integrated_autocorrelation_time(acov, counts)[0]
+    assert tau == pytest.approx((1 + phi) / (1 - phi), rel=0.05)
+
+
+def test_too_few_samples_for_the_noise_level_is_a_clear_error():
+    rng = np.random.default_rng(5)
+    stats = _simulated_stats(_hopf_coef(), 8, 0.1, rng)
+    with pytest.raises(ValueError, match="cannot estimate the noise"):
+        estimate_noise(stats)

@@ -622,7 +622,8 @@ def main(argv=None) -> int:
     if args.survivors_of:
         for line in open(args.survivors_of):
             r = json.loads(line)
-            if r["status"] == "survived" and r["module"] in modules:
+            equivalent = r["key"] in load_equivalents()
+            if r["status"] == "survived" and r["module"] in modules and not equivalent:
                 todo.append(r["key"])
         # Locate each survivor in the current source (line numbers may move).
         current = {

@@ -199,6 +199,7 @@ def test_power_is_reported_without_a_bias_column():
         warnings.simplefilter("ignore")
         model.fit(xs, t=t)
     G = discover_symmetries(model, x=xs, t=t, discrete=None)
+    assert G.report.inner_product == "data"
     assert G.dim == 1 and _span_residual(J, G.generators) < 1e-12
     (accepted,) = [v for v in G.report.verdicts if v.verdict == "symmetric"]
     assert accepted.detectable_breaking is not None
@@ -298,3 +299,30 @@ def test_bootstrap_replicates_find_the_same_rotation():
     assert spectra.shape == (3, 4) and np.all(np.isfinite(spectra))
     assert np.all(spectra[:, -1] < 0.05) and np.all(spectra[:, -2] > 0.5)
     assert G.report.bootstrap_dims.tolist() == [1, 1, 1]
+
+
+def test_one_sample_point_is_enough_for_the_data_norm():
+    C, lib = _exact("hopf")
+    G = discover_symmetries(
+        C, library=lib, discrete=None, x=np.array([[0.3, -0.4]]), inner_product="data"
+    )
+    assert G.report.inner_product == "data"
+
+
+def test_discover_straight_from_trajectories():
+    sys = datasets.get_system("hopf")
+    t = np.arange(0, sys.t_end / 2, sys.dt)
+    xs = datasets.simulate(sys, 3, t, noise=0.01, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        G = discover_symmetries(xs, t=t, threshold=0.1, discrete=None)
+    assert G.report.method == "test" and G.report.inner_product == "data"
+    assert G.dim == 1 and _span_residual(J, G.generators) < 1e-12
+
+
+def test_fitted_model_without_its_data_falls_back_to_the_tolerance_rule():
+    model, _, _ = _noisy_model("hopf", 0.1)
+    with pytest.warns(UserWarning):
+        G = discover_symmetries(model, discrete=None)
+    assert G.report.method == "tolerance"
+    assert G.dim == 1 and _span_residual(J, G.generators) < 1e-12

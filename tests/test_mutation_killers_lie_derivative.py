@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from symsindy import Monomials, lie_derivative
+from symsindy import LieAlgebra, Monomials, lie_derivative, lie_derivative_matrix
 
 J = np.array([[0.0, -1.0], [1.0, 0.0]])
 
@@ -22,3 +22,14 @@ def test_operator_accepts_nested_lists():
     op = lie_derivative(Monomials(2, 1, 1), J)
     out = op([[1, 0], [0, 0]])
     np.testing.assert_array_equal(out, np.array([[0.0, -1.0], [-1.0, 0.0]]))
+
+
+def test_lie_derivative_matrix_of_one_invariant_function_given_as_a_row():
+    """L_J x0^2 = 2 x0 (J x)_0 = -2 x0 x1 (the coefficients as a flat row)."""
+    basis = Monomials(2, 2)
+    f = np.zeros(len(basis))
+    f[basis.index([[2, 0]])[0]] = 1.0
+    M = lie_derivative_matrix(f, basis, LieAlgebra.so(2), output="invariant")
+    expected = np.zeros(len(basis))
+    expected[basis.index([[1, 1]])[0]] = -2.0
+    np.testing.assert_allclose(M[:, 0], expected, atol=1e-15)

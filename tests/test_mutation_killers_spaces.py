@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from symsindy import LieAlgebra, Monomials, SymmetryGroup, lie_derivative_matrix
+from symsindy import LieAlgebra, Monomials, SymmetryGroup
 from symsindy.spaces import ModelSpace, OutputAction
 from symsindy.spectrum import LieDerivativeMatrix
 
@@ -80,14 +80,3 @@ def test_space_builds_the_lie_derivative_matrix():
     # [[0, -2], [-2, 0]].
     np.testing.assert_allclose(L.columns(J), np.zeros((4, 1)), atol=0)
     np.testing.assert_allclose(L.columns(np.diag([1.0, -1.0]))[:, 0], [0, -2, -2, 0])
-
-
-def test_lie_derivative_matrix_of_one_invariant_function_given_as_a_row():
-    """L_J x0^2 = 2 x0 (J x)_0 = -2 x0 x1 (the coefficients as a flat row)."""
-    basis = Monomials(2, 2)
-    f = np.zeros(len(basis))
-    f[basis.index([[2, 0]])[0]] = 1.0
-    M = lie_derivative_matrix(f, basis, LieAlgebra.so(2), output="invariant")
-    expected = np.zeros(len(basis))
-    expected[basis.index([[1, 1]])[0]] = -2.0
-    np.testing.assert_allclose(M[:, 0], expected, atol=1e-15)

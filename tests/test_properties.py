@@ -272,6 +272,9 @@ def test_discovery_finds_the_algebra_derived_by_hand(name):
     assert len(found) == len(expected)
     for A in expected:
         assert _span_residual(A, found) < 1e-10
+    # returned with an orthonormal basis, one generator or several
+    flat = found.reshape(len(found), -1)
+    np.testing.assert_allclose(flat @ flat.T, np.eye(len(found)), atol=1e-12)
 
 
 @settings(max_examples=15, deadline=None, derandomize=True)

@@ -67,3 +67,19 @@ def test_orthonormalized_spans_the_same_algebra_with_an_orthonormal_basis():
 def test_orthonormalized_trivial_algebra_is_itself():
     g = LieAlgebra.trivial(2)
     assert g.orthonormalized() is g
+
+
+def test_bracket_of_two_polynomial_fields_by_hand():
+    """xi = x0^2 d/dx0, eta = x0 d/dx1: [xi, eta] = Dxi eta - Deta xi = -x0^2 d/dx1."""
+    from symsindy import Monomials
+
+    basis = Monomials(2, 2)
+    coef = np.zeros((2, 2, len(basis)))
+    coef[0, 0, basis.index([[2, 0]])[0]] = 1.0
+    coef[1, 1, basis.index([[1, 0]])[0]] = 1.0
+    g = LieAlgebra.from_vector_fields(coef, degree=2)
+    out = Monomials(2, 3)
+    expected = np.zeros((2, len(out)))
+    expected[1, out.index([[2, 0]])[0]] = -1.0
+    np.testing.assert_array_equal(g.bracket(0, 1), expected)
+    np.testing.assert_array_equal(g.bracket(1, 0), -expected)

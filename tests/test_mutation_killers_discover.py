@@ -156,6 +156,7 @@ def test_likelihood_ratio_discovery_on_short_noisy_fits(
     model, xs, t = _noisy_model(name, threshold, degree)
     G = discover_symmetries(model, x=xs, t=t)
     assert G.report.method == "test" and G.report.alpha == 1e-3
+    assert G.report.snapped is (len(expected) > 0)  # nothing to snap in Lorenz
     assert G.dim == len(expected)
     for A in expected:
         assert _span_residual(A, G.generators) < 1e-12  # snapped: exact
@@ -326,3 +327,29 @@ def test_fitted_model_without_its_data_falls_back_to_the_tolerance_rule():
         G = discover_symmetries(model, discrete=None)
     assert G.report.method == "tolerance"
     assert G.dim == 1 and _span_residual(J, G.generators) < 1e-12
+
+
+def test_an_explicit_tolerance_is_used_and_reported():
+    """tol=0.05 accepts the Hopf rotation broken by eps = 0.05 (0.028 <= 0.05)."""
+    C, lib = _exact("hopf")
+    C = C.copy()
+    C[0, lib.index([[2, 0]])[0]] += 0.05
+    G = discover_symmetries(C, library=lib, discrete=None, tol=0.05)
+    assert G.report.method == "tolerance" and G.report.tol == 0.05
+    assert G.dim == 1
+
+
+def test_bootstrap_of_a_model_without_its_data_is_refused():
+    model, _, _ = _noisy_model("hopf", 0.1)
+    with pytest.warns(UserWarning):
+        with pytest.raises(ValueError, match="n_bootstrap needs"):
+            discover_symmetries(model, discrete=None, n_bootstrap=2)
+
+
+def test_bootstrap_under_the_tolerance_rule_records_spectra_only():
+    model, xs, t = _noisy_model("hopf", 0.1)
+    G = discover_symmetries(
+        model, x=xs, t=t, discrete=None, method="tolerance", n_bootstrap=2
+    )
+    assert G.report.bootstrap_relative_singular_values.shape == (2, 4)
+    assert G.report.bootstrap_dims is None

@@ -103,3 +103,9 @@ def test_cyclic_rotation_groups_are_implied_by_so2(k):
     elements = FiniteMatrixGroup([_rotation(2 * np.pi / k)], 2).elements()
     assert len(elements) == k
     assert generators_modulo_identity_component(elements, LieAlgebra.so(2), 2) == []
+
+
+def test_element_order_at_exactly_the_bound():
+    assert element_order(_rotation(2 * np.pi / 5), max_order=5) == 5
+    with pytest.raises(ValueError, match="order above 4"):
+        element_order(_rotation(2 * np.pi / 5), max_order=4)

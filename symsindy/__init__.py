@@ -31,7 +31,32 @@ from .regressor import (
 )
 from .trajectories import fit_sindy, stack_trajectories, trajectory_cv
 
-__version__ = "0.1.0"
+
+def _read_version() -> str:
+    """The version in ``pyproject.toml`` (the single source), via package metadata.
+
+    A source checkout that is not installed has no metadata: the version is
+    then read from the ``pyproject.toml`` next to the package, and is
+    ``"0+unknown"`` if that is missing too.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("symsindy")
+    except PackageNotFoundError:
+        pass
+    try:
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        with pyproject.open("rb") as fh:
+            return str(tomllib.load(fh)["project"]["version"])
+    except (OSError, KeyError, ValueError):
+        return "0+unknown"
+
+
+__version__ = _read_version()
 
 __all__ = [
     "CoefficientOperator",

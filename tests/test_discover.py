@@ -176,6 +176,7 @@ def noisy_fits():
     return out
 
 
+@pytest.mark.slow
 def test_noisy_hopf_fit_recovers_rotation_with_defaults(noisy_fits):
     model, _, _ = noisy_fits["hopf"]
     G = discover_symmetries(model)
@@ -208,6 +209,7 @@ def test_answer_is_invariant_to_rescaling_time_and_data():
     )
 
 
+@pytest.mark.slow
 def test_broken_hopf_rotation_singular_value_grows_and_flips_at_documented_eps():
     """sigma_rot/||F|| = 0.602 eps on this data, so with tol = 0.02 the algebra
     drops from dim 1 to dim 0 between eps = 0.03 and eps = 0.04."""
@@ -233,6 +235,7 @@ def test_discovery_accepts_pipelines_and_plain_libraries():
     assert G.dim == 1
 
 
+@pytest.mark.slow
 def test_discover_from_trajectories_in_one_call_with_bootstrap():
     sys = datasets.get_system("hopf")
     t = np.arange(0, sys.t_end, sys.dt)
@@ -290,6 +293,7 @@ def test_describe_names_sl_and_partial_rotations():
     assert str(group) == "no continuous symmetry"
 
 
+@pytest.mark.slow
 def test_parallel_bootstrap_reproduces_serial():
     sys = datasets.get_system("hopf")
     t = np.arange(0, 4, 0.01)

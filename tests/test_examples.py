@@ -22,6 +22,7 @@ def test_examples_are_found():
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.stem)
 def test_example_runs_quickly(script, tmp_path):
     proc = subprocess.run(

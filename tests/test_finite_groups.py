@@ -113,6 +113,7 @@ def test_generators_modulo_the_identity_component():
     assert generators_modulo_identity_component(rotations, LieAlgebra.so(2), 2) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [6, 7])
 def test_discovery_with_default_arguments_handles_all_of_gl_n(n):
     """x' = -x: every linear map is a symmetry; the finite group is huge."""

@@ -251,3 +251,50 @@ def test_property_bracket_identity_for_random_libraries(n, degree, bias, seed):
     )
     scale = max(1.0, np.abs(LA).max() * np.abs(LB).max())
     assert np.abs(LAB + (LA @ LB - LB @ LA)).max() <= 1e-10 * scale
+
+
+def _constraint_derivative(library, A, B, output_of, n_targets, h=1e-3):
+    """d/dt of discrete_constraint(expm(tA)) at t = 0 by a 4th-order difference."""
+
+    def D(t):
+        S = output_of(expm(t * B))
+        return discrete_constraint(library, expm(t * A), S, n_targets).matrix.toarray()
+
+    return (-D(2 * h) + 8 * D(h) - 8 * D(-h) + D(-2 * h)) / (12 * h)
+
+
+@pytest.mark.slow
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(
+    n=st.integers(1, 3),
+    degree=st.integers(1, 3),
+    bias=st.booleans(),
+    output=st.sampled_from(["vector", "invariant", "matrix"]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_property_lie_derivative_is_the_derivative_of_the_discrete_constraint(
+    n, degree, bias, output, seed
+):
+    """d/dt [C P_expm(tA) - S(t) C] at t = 0 is L_A C = C M_A - B C.
+
+    The finite condition F(R x) = S F(x) and the infinitesimal one share their
+    sign: both subtract the output action. Checked for vector fields (S = R,
+    B = A), invariant functions (S = I, B = 0) and a matrix output action
+    (S = expm(tB) on two outputs).
+    """
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(n, n))
+    A /= np.linalg.norm(A, 2)
+    basis = Monomials(n, degree, 0 if bias else 1)
+    if output == "vector":
+        B, out, targets, of = A, "vector", None, lambda S: "vector"
+    elif output == "invariant":
+        B, out, targets, of = np.zeros((1, 1)), "invariant", 1, lambda S: "invariant"
+    else:
+        B = rng.normal(size=(2, 2))
+        B /= np.linalg.norm(B, 2)
+        out, targets, of = B, 2, lambda S: S
+    expected = lie_derivative(basis, A, out, targets).matrix.toarray()
+    got = _constraint_derivative(basis, A, B, of, targets)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-7)

@@ -53,6 +53,7 @@ def _hopf_rows(seed=0, n=300, noise=0.05):
 
 
 # ---------------------------------------------------------------- numerics
+@pytest.mark.slow
 @pytest.mark.parametrize("Opt", OPTIMIZERS)
 def test_degree5_noise_free_lorenz_with_reflection_is_recovered_to_1e8(Opt):
     """Library condition number ~1e9: the squared normal equations gave the zero

@@ -42,6 +42,7 @@ def _rel_err(model, true):
     return np.linalg.norm(C - true) / np.linalg.norm(true)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("Opt", OPTIMIZERS)
 @pytest.mark.parametrize("seed", [1, 4])
 def test_so2_enforced_hopf_fit_beats_plain_stlsq_at_5_percent_noise(Opt, seed):

@@ -91,6 +91,7 @@ def test_noisy_hopf_promotion_recovers_exactly_the_rotation(hopf3, sym_weight):
     np.testing.assert_array_equal(opt.coef_ != 0, true != 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sym_weight", [1e-4, 1e-3])
 def test_genuine_symmetry_breaking_term_is_kept(sym_weight):
     """Hopf + 0.3 x^2: the promoted fit keeps x^2 (coefficient > 0.2) and breaks
@@ -149,6 +150,7 @@ def test_stopping_early_warns_and_reports(hopf3):
     assert opt.primal_residual_ > 0 and opt.dual_residual_ >= 0
 
 
+@pytest.mark.slow
 def test_regularisation_path_breaks_symmetries_in_order(hopf3):
     import matplotlib.pyplot as plt
 

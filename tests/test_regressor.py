@@ -21,6 +21,7 @@ from symsindy import (
 )
 
 
+@pytest.mark.slow
 def test_passes_every_sklearn_estimator_check():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -124,6 +125,7 @@ def _search(X, Y, groups, n_jobs):
     return search.fit(X, Y)
 
 
+@pytest.mark.slow
 def test_grid_search_same_answer_serial_parallel_and_dask(hopf_stack):
     import joblib
 

@@ -1,0 +1,133 @@
+"""The likelihood-ratio test and its power on a design solved by hand.
+
+Four samples, two orthogonal library columns (Theta^T Theta = 4 I), two
+targets and a residual direction e orthogonal to both columns: every
+quantity of :mod:`symsindy.inference` has a closed form here.
+"""
+
+import numpy as np
+import pytest
+from scipy.stats import chi2
+
+from symsindy.inference import (
+    DERIVATIVE_NOISE_FLOOR,
+    detectable_breaking,
+    estimate_noise,
+    integrated_autocorrelation_time,
+    signal_test,
+    subspace_test,
+)
+from symsindy.regression_data import ArrayStatistics
+
+C0 = np.array([1.0, 1.0, 1.0, 1.0])
+C1 = np.array([1.0, -1.0, 1.0, -1.0])
+E = np.array([1.0, 1.0, -1.0, -1.0])
+THETA = np.stack([C0, C1], axis=1)
+Y = np.stack([2 * C0 + 0.5 * C1 + 0.1 * E, C1 + 0.2 * E], axis=1)
+RSS0 = np.array([0.04, 0.16])  # ||0.1 e||^2, ||0.2 e||^2
+VAR = RSS0 / (4 - 2)  # unbiased, tau = 1
+
+
+def _noise():
+    return estimate_noise(ArrayStatistics(THETA, Y, max_lag=2), tau=np.ones(2))
+
+
+def test_noise_estimate_by_hand():
+    noise = _noise()
+    np.testing.assert_allclose(noise.rss, RSS0, rtol=1e-12)
+    np.testing.assert_allclose(noise.variance, VAR, rtol=1e-12)
+    np.testing.assert_allclose(noise.coef, [[2.0, 0.5], [0.0, 1.0]], atol=1e-12)
+    assert noise.rank == 2 and noise.residual_dof == 2
+    assert not noise.floored.any()
+
+
+def test_noise_free_targets_get_the_floor():
+    y = np.stack([2 * C0, C1], axis=1)
+    noise = estimate_noise(ArrayStatistics(THETA, y, max_lag=2), tau=np.ones(2))
+    ms = np.sum(y**2, axis=0) / 4
+    np.testing.assert_allclose(noise.variance, DERIVATIVE_NOISE_FLOOR**2 * ms)
+    assert noise.floored.all()
+
+
+def test_subspace_test_by_hand():
+    """Dropping column 1 costs 0.5^2 * 4 = 1 in target 0 and 1 * 4 in target 1."""
+    Q = np.zeros((4, 2))
+    Q[0, 0] = Q[2, 1] = 1.0  # keep column 0 of each target
+    test = subspace_test(
+        ArrayStatistics(THETA, Y, max_lag=2), Q, _noise(), search_dof=0
+    )
+    w = 1 / VAR
+    statistic = w[0] * 1.0 + w[1] * 4.0
+    assert test.statistic == pytest.approx(statistic, rel=1e-10)
+    assert test.dof == 2 and test.codimension == 2
+    assert test.p_value == pytest.approx(chi2.sf(statistic, 2), rel=1e-9)
+    assert test.accepted is False
+    base = np.sum(w * RSS0)  # = 2 targets * 2 residual dof = floor: 4
+    assert test.relative_increase == pytest.approx(statistic / base, rel=1e-10)
+    np.testing.assert_allclose(test.rss, RSS0 + [1.0, 4.0], rtol=1e-10)
+    # one dof of search leaves one
+    searched = subspace_test(
+        ArrayStatistics(THETA, Y, max_lag=2), Q, _noise(), search_dof=1
+    )
+    assert searched.dof == 1
+    assert searched.p_value == pytest.approx(chi2.sf(statistic, 1), rel=1e-9)
+
+
+def test_signal_test_by_hand():
+    """Explained sums of squares weighted by 1 / variance, 2 x 2 dof."""
+    explained = np.sum(Y**2, axis=0) - RSS0
+    statistic = np.sum(explained / VAR)
+    p = signal_test(ArrayStatistics(THETA, Y, max_lag=2), _noise())
+    assert p == pytest.approx(chi2.sf(statistic, 4), rel=1e-9, abs=1e-300)
+    noise_only = np.stack([0.3 * E, -0.1 * E], axis=1)  # nothing explained
+    stats = ArrayStatistics(THETA, noise_only, max_lag=2)
+    assert signal_test(stats, estimate_noise(stats, tau=np.ones(2))) == 1.0
+
+
+def test_detectable_breaking_by_hand():
+    """Breaking along column 1, measured with reference factor R.
+
+    In whitened units the data metric of column 1 is w_i * 4 and the
+    reference metric w_i * (R^T R)_11; the smallest ratio over the targets is
+    4 / 5, so the largest undetected breaking has squared size
+    crit / (4/5) / norm2, with norm2 = sum_i w_i |C_i R^T|^2.
+    """
+    R = np.array([[1.0, 1.0], [0.0, 2.0]])
+    Q = np.zeros((4, 2))
+    Q[0, 0] = Q[2, 1] = 1.0
+    coef = np.array([[2.0, 0.0], [1.0, 0.0]])
+    w = 1 / VAR
+    norm2 = np.sum(w * np.sum((coef @ R.T) ** 2, axis=1))
+    crit = chi2.ppf(1 - 1e-3, 2)
+    got = detectable_breaking(
+        ArrayStatistics(THETA, Y, max_lag=2), _noise(), Q, R, coef, 2, 1e-3
+    )
+    assert got == pytest.approx(np.sqrt(crit / 0.8 / norm2), rel=1e-9)
+    # A model 100 times smaller (norm2 < 1) hides breakings 100 times larger.
+    small = detectable_breaking(
+        ArrayStatistics(THETA, Y, max_lag=2), _noise(), Q, R, coef / 100, 2, 1e-3
+    )
+    assert small == pytest.approx(100 * got, rel=1e-9)
+
+
+def test_integrated_autocorrelation_time_stops_at_the_first_negative_lag():
+    acov = np.array([[10.0, 4.0], [5.0, -1.0], [2.0, 1.0], [-1.0, 1.0], [3.0, 1.0]])
+    counts = np.array([10.0, 9.0, 8.0, 7.0, 6.0])
+    tau = integrated_autocorrelation_time(acov, counts)
+    # column 0: rho = 5/9, 2/8, then -1/7 stops; column 1: rho_1 < 0 at once
+    assert tau[0] == pytest.approx(1 + 2 * (5 / 9 + 2 / 8), rel=1e-12)
+    assert tau[1] == 1.0
+
+
+def test_detectable_breaking_of_one_target_by_hand():
+    """One target, one broken direction: lambda = 4 / 5 as above."""
+    R = np.array([[1.0, 1.0], [0.0, 2.0]])
+    stats = ArrayStatistics(THETA, Y[:, :1], max_lag=2)
+    noise = estimate_noise(stats, tau=np.ones(1))
+    coef = np.array([[2.0, 0.0]])
+    norm2 = np.sum((coef @ R.T) ** 2) / VAR[0]
+    crit = chi2.ppf(1 - 1e-3, 1)
+    got = detectable_breaking(stats, noise, np.array([[1.0], [0.0]]), R, coef, 1, 1e-3)
+    assert got == pytest.approx(np.sqrt(crit / 0.8 / norm2), rel=1e-9)
+    # nothing left to break: the whole library is symmetric
+    assert detectable_breaking(stats, noise, np.eye(2), R, coef, 1, 1e-3) == 0.0

@@ -20,8 +20,10 @@ derivatives have correlated errors: ``N_eff = N / tau``). Noise-free numerical
 derivatives are biased rather than noisy, and with exact derivatives the
 residual is rounding error, so ``v_i = max(sigma_i^2 tau_i,
 (DERIVATIVE_NOISE_FLOOR * rms_i)^2)`` with ``rms_i`` the RMS of target ``i``:
-a symmetry is never rejected because it costs less than 0.1 % of each
-derivative's scale (:data:`DERIVATIVE_NOISE_FLOOR`).
+the noise is never taken to be below 0.1 % of each derivative's scale
+(:data:`DERIVATIVE_NOISE_FLOOR`). This bounds the variance, not the effect:
+with many samples a systematic per-sample misfit below that level still
+becomes significant (see ``relative_increase`` for the effect size).
 
 Everything here needs the data only through ``Theta^T Theta``,
 ``Theta^T Xdot``, ``Xdot^T Xdot``, the sample count and lagged cross products

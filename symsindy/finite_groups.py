@@ -341,18 +341,22 @@ def in_identity_component(
     return False
 
 
-def generating_set(elements: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
-    """A few of ``elements`` that generate the same group, simplest first.
+def generating_set(
+    elements: Sequence[np.ndarray], n: int, is_group: bool = False
+) -> list[np.ndarray]:
+    """A few of ``elements`` that generate the group they generate, simplest first.
 
-    ``elements`` are assumed to form a group (as the symmetries of a model do),
-    so the greedy choice stops as soon as the generated group is that large.
+    With ``is_group=True`` (the elements are known to form a group, e.g. the
+    symmetries of a model among all signed permutations) the greedy choice
+    stops as soon as the generated group is that large; otherwise every
+    element is checked.
     """
     distinct = {group_key(g): g for g in elements}
     ordered = sorted(distinct.values(), key=lambda m: np.count_nonzero(m != np.eye(n)))
     gens: list[np.ndarray] = []
     span = FiniteMatrixGroup(gens, n)
     for g in ordered:
-        if span.order >= len(distinct) and span.order.exact:
+        if is_group and span.order >= len(distinct) and span.order.exact:
             break
         if not span.contains(g):
             gens.append(g)
@@ -365,6 +369,7 @@ def generators_modulo_identity_component(
     algebra: LieAlgebra,
     n: int,
     max_order: int = DEFAULT_MAX_ORDER,
+    is_group: bool = False,
 ) -> list[np.ndarray]:
     """A small generating set of ``<elements>`` modulo the identity component.
 
@@ -375,7 +380,7 @@ def generators_modulo_identity_component(
     """
     if not elements:
         return []
-    gens = generating_set(elements, n)
+    gens = generating_set(elements, n, is_group)
     full = FiniteMatrixGroup(gens, n, max_order)
     order = full.order
     compact = _compact_part(algebra) if algebra.dim and algebra.is_linear else []

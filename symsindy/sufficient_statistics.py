@@ -480,35 +480,14 @@ def _window(n_rows: int, a: int, b: int, halo: int | None) -> tuple[int, int]:
     return max(0, a - halo), min(n_rows, b + halo)
 
 
-def _chunk_statistics(
-    window,
-    t_win,
-    a,
-    b,
-    starts_trajectory,
-    diff,
-    lib,
-    smoothed,
-    n_features,
-    n_targets,
-    max_lag,
-):
-    """Statistics of rows ``a:b`` of a trajectory window, differentiated whole."""
+def _chunk_statistics(*args):
+    """Statistics of rows ``a:b`` of a trajectory window, differentiated whole.
+
+    Arguments as :func:`_chunk_statistics_serial`.
+    """
     # Chunks are small and may run in parallel: threaded BLAS only contends.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _chunk_statistics_serial(
-            window,
-            t_win,
-            a,
-            b,
-            starts_trajectory,
-            diff,
-            lib,
-            smoothed,
-            n_features,
-            n_targets,
-            max_lag,
-        )
+        return _chunk_statistics_serial(*args)
 
 
 def _chunk_statistics_serial(

@@ -22,6 +22,7 @@ __all__ = [
     "LIBRARY_MATCH_RTOL",
     "UNIFORM_STEP_RTOL",
     "STORED_SYMMETRY_TOL",
+    "PROMOTED_SYMMETRY_TOL",
 ]
 
 #: Machine epsilon of float64.
@@ -69,3 +70,7 @@ UNIFORM_STEP_RTOL = 1e-6
 #: constraint residual is below this (fits are symmetric to ~1e-12 and JSON
 #: round-trips floats exactly, so anything larger means the file was edited).
 STORED_SYMMETRY_TOL = 1e-8
+
+#: A promoted model's symmetry: relative singular values (normalised units) below
+#: this are exact zeros of the reweighted nuclear norm, not small breakings.
+PROMOTED_SYMMETRY_TOL = 1e-3

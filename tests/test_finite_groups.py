@@ -131,3 +131,14 @@ def test_group_order_is_an_int_with_exactness():
     order = GroupOrder(5)
     assert order == 5 and order.exact and repr(order) == "5"
     assert repr(GroupOrder(7, exact=False)) == "GroupOrder(7, exact=False)"
+
+
+def test_a_single_given_element_is_counted():
+    """A candidate list need not be a group (no identity): still order 2."""
+    from symsindy import datasets
+
+    C = datasets.get_system("lorenz").coefficients(3)
+    R = np.diag([-1.0, -1.0, 1.0])
+    G = discover_symmetries(C, library=Monomials(3, 3), method="exact", discrete=[R])
+    assert G.report.discrete_order == 2
+    assert len(G.discrete) == 1 and np.allclose(G.discrete[0], R)

@@ -20,6 +20,7 @@ Without data, a candidate holds when its relative residual
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import factorial
 
 import numpy as np
 from scipy.stats import chi2
@@ -214,8 +215,13 @@ def decide_discrete_by_tolerance(problem, algebra, discrete, tol) -> DiscreteRes
     rel = relative_residuals(problem, cands)
     residuals = list(zip(cands, rel.tolist(), strict=True))
     holding = [R for R, r in residuals if r <= tol]
-    gens = generators_modulo_identity_component(holding, algebra, problem.n)
-    order = FiniteMatrixGroup(generating_set(holding, problem.n), problem.n).order
+    closed = _is_full_family(discrete, problem.n)
+    gens = generators_modulo_identity_component(
+        holding, algebra, problem.n, is_group=closed
+    )
+    order = FiniteMatrixGroup(
+        generating_set(holding, problem.n, closed), problem.n
+    ).order
     return DiscreteResult(gens, residuals, order, family, holding=holding)
 
 
@@ -327,10 +333,20 @@ def decide_discrete_by_test(
     n_rejected = int(np.sum(bounds > crit_all))
     if n_rejected:
         family += f" ({n_rejected} rejected by the lower bound of their statistic)"
+    # The accepted elements need not be closed: generate their group.
     gens = generators_modulo_identity_component(holding, algebra, problem.n)
     group_order = FiniteMatrixGroup(generating_set(holding, problem.n), problem.n).order
     return DiscreteResult(
         gens, residuals, group_order, family, verdicts, group_test, holding
+    )
+
+
+def _is_full_family(discrete, n: int) -> bool:
+    """Whether the candidates are all signed permutations (a group)."""
+    return (
+        isinstance(discrete, str)
+        and discrete == "auto"
+        and factorial(n) * 2**n <= MAX_SIGNED_PERMUTATIONS
     )
 
 

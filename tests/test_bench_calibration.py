@@ -1,0 +1,98 @@
+"""The calibration benchmark's definitions: metrics, ground truth of its systems."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symsindy as ss
+
+PATH = Path(__file__).parent.parent / "benchmarks" / "bench_discover_calibration.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_calibration", PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_calibration"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _row(true_dim, true_order, dim, correct, order, exact=True, n=3):
+    return {
+        "n": n,
+        "true_dim": true_dim,
+        "true_order": true_order,
+        "new_dim": dim,
+        "new_correct": correct,
+        "new_order": order,
+        "new_disc_exact": exact,
+        "new_status": "ok",
+        "new_time": 0.5,
+    }
+
+
+def test_metrics_count_directions_and_non_identity_elements(bench):
+    rows = [
+        _row(1, 4, 1, 1, 4),  # right
+        _row(0, 2, 1, 0, 1),  # a false direction, the reflection missed
+        _row(2, 1, 1, 1, 2, exact=False),  # half the algebra, a false element
+    ]
+    m = bench.metrics(rows, "new")
+    assert m["fully right"] == 1
+    assert m["cont precision"] == pytest.approx(2 / 3)  # 2 right of 3 found
+    assert m["cont recall"] == pytest.approx(2 / 3)  # 2 right of 3 true
+    # non-identity elements: found 3 + 0 + 1, true 3 + 1 + 0, right 3 + 0 + 0
+    assert m["disc precision"] == pytest.approx(3 / 4)
+    assert m["disc recall"] == pytest.approx(3 / 4)
+
+
+def test_a_timeout_is_wrong_and_finds_nothing(bench):
+    row = _row(1, 4, -1, 0, -1)
+    row["new_status"] = "timeout"
+    m = bench.metrics([row], "new")
+    assert m["fully right"] == 0 and m["timeouts"] == 1
+    assert m["cont recall"] == 0 and m["disc recall"] == 0
+
+
+def test_correct_dimension_compares_algebras_not_dimensions(bench):
+    rotation = ss.SymmetryGroup(ss.LieAlgebra.so(2))
+    scaling = ss.SymmetryGroup(ss.LieAlgebra.scaling(2))
+    both = ss.SymmetryGroup(ss.LieAlgebra.so(2) + ss.LieAlgebra.scaling(2))
+    assert bench.correct_dimension(rotation, bench._basis(scaling)) == 0
+    assert bench.correct_dimension(rotation, bench._basis(both)) == 1
+    assert bench.correct_dimension(both, bench._basis(both)) == 2
+
+
+def test_discrete_exact_checks_the_true_field(bench):
+    duffing = next(b for b in bench.own_systems() if b.name == "duffing")
+    good = ss.SymmetryGroup(n=2, discrete=[-np.eye(2)])
+    bad = ss.SymmetryGroup(n=2, discrete=[np.diag([1.0, -1.0])])
+    assert bench.discrete_exact(good, duffing)
+    assert not bench.discrete_exact(bad, duffing)
+
+
+@pytest.mark.slow
+def test_own_systems_have_the_stated_symmetry(bench):
+    expected = {  # (dimension, order) by construction
+        "rotation_3d": (1, 4),
+        "two_hopf": (2, 16),
+        "duffing": (0, 2),
+        "duffing_eps0.03": (0, 1),
+        "coupled_duffing": (0, 4),
+        "hopf_eps0.03": (0, 1),
+    }
+    for b in bench.own_systems():
+        if b.name in expected:
+            G = bench.ground_truth(b)
+            assert (G.dim, int(G.report.discrete_order)) == expected[b.name], b.name
+
+
+def test_polynomial_detection_rejects_piecewise_and_driven_flows(bench):
+    flows = pytest.importorskip("dysts.flows")
+    assert bench._is_polynomial(flows.Lorenz(), 3)
+    assert not bench._is_polynomial(flows.Colpitts(), 3)  # linear near 0 only
+    assert not bench._is_polynomial(flows.Torus(), 3)  # depends on time

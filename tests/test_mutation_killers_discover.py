@@ -353,3 +353,43 @@ def test_bootstrap_under_the_tolerance_rule_records_spectra_only():
     )
     assert G.report.bootstrap_relative_singular_values.shape == (2, 4)
     assert G.report.bootstrap_dims is None
+
+
+def test_coefficients_with_their_training_data_are_tested():
+    """A bare coefficient matrix plus x and t: the rows are rebuilt and tested."""
+    model, xs, t = _noisy_model("hopf", 0.1)
+    C = np.asarray(model.coefficients())
+    G = discover_symmetries(C, library=Monomials(2, 3), x=xs, t=t, discrete=None)
+    assert G.report.method == "test"
+    assert G.dim == 1 and _span_residual(J, G.generators) < 1e-12
+
+
+def test_a_bias_free_model_without_data_is_measured_on_its_training_states():
+    import pysindy as ps
+
+    sys = datasets.get_system("hopf")
+    t = np.arange(0, sys.t_end / 2, sys.dt)
+    xs = datasets.simulate(sys, 3, t, noise=0.01, seed=1)
+    model = ps.SINDy(
+        feature_library=ps.PolynomialLibrary(degree=3, include_bias=False),
+        optimizer=ps.STLSQ(threshold=0.1),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(xs, t=t)
+        G = discover_symmetries(model, discrete=None)
+    assert G.report.inner_product == "data"
+
+
+def test_a_fitted_symmetric_regressor_is_accepted():
+    """Exact Hopf derivatives at random points: the regressor's model is Hopf."""
+    from symsindy import SymmetricSINDyRegressor
+
+    sys = datasets.get_system("hopf")
+    x = np.random.default_rng(0).uniform(-1, 1, size=(200, 2))
+    xdot = Monomials(2, 3).evaluate(x) @ sys.coefficients().T
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = SymmetricSINDyRegressor(degree=3, threshold=0.01).fit(x, xdot)
+    G = discover_symmetries(reg, discrete=None, method="exact")
+    assert G.dim == 1 and _span_residual(J, G.generators) < 1e-10

@@ -588,6 +588,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--show-survivors", action="store_true", help="with --summary: list them"
     )
+    parser.add_argument(
+        "--current",
+        action="store_true",
+        help="with --summary: leave out mutants that no longer exist in the source",
+    )
     args = parser.parse_args(argv)
 
     if args.summary:
@@ -597,6 +602,17 @@ def main(argv=None) -> int:
             for line in open(path):
                 record = json.loads(line)
                 latest[record["key"]] = record
+        if args.current:
+            # Drop mutants whose code has since been edited away.
+            exists = {
+                m.key
+                for module in {r["module"] for r in latest.values()}
+                for m in find_mutants(module)
+            }
+            gone = [k for k in latest if k not in exists]
+            for k in gone:
+                del latest[k]
+            print(f"{len(gone)} mutants no longer exist in the source and are left out")
         print(summarise(list(latest.values())))
         if args.show_survivors:
             equivalents = load_equivalents()

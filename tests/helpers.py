@@ -18,3 +18,18 @@ def complex_step_jacobian(f, x, h=1e-30):
         step[j] = 1j * h
         cols.append(f(x.astype(complex) + step).imag / h)
     return np.stack(cols, axis=2)
+
+
+def duffing_trajectory(times, x0):
+    """Damped Duffing x'' = -x - 0.1 x' - x^3 at the given times (tight tolerances)."""
+    from scipy.integrate import solve_ivp
+
+    sol = solve_ivp(
+        lambda _, z: [z[1], -z[0] - 0.1 * z[1] - z[0] ** 3],
+        (times[0], times[-1]),
+        x0,
+        t_eval=times,
+        rtol=1e-11,
+        atol=1e-11,
+    )
+    return sol.y.T

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import duffing_trajectory
 
 from symsindy import datasets
 from symsindy.cli import main, parse_symmetry
@@ -189,21 +190,13 @@ def test_output_over_the_input_is_refused_and_the_input_kept(tmp_path, capsys, s
 
 def test_fit_on_random_time_stamps_recovers_the_exact_model(tmp_path, capsys):
     """Exact Duffing data at random times (pysindy's smoother gave hundreds)."""
-    from scipy.integrate import solve_ivp
 
     rng = np.random.default_rng(0)
     rows = []
     for k in range(3):
         tt = np.sort(rng.uniform(0, 8, 800))
-        sol = solve_ivp(
-            lambda _, z: [z[1], -z[0] - 0.1 * z[1] - z[0] ** 3],
-            (tt[0], tt[-1]),
-            rng.uniform(-2, 2, 2),
-            t_eval=tt,
-            rtol=1e-11,
-            atol=1e-11,
-        )
-        rows += [(k, ti, *z) for ti, z in zip(tt, sol.y.T, strict=True)]
+        traj = duffing_trajectory(tt, rng.uniform(-2, 2, 2))
+        rows += [(k, ti, *z) for ti, z in zip(tt, traj, strict=True)]
     path = _csv(tmp_path / "duffing.csv", ["run", "time", "x", "v"], rows)
     out = _fit_json(capsys, ["fit", path, "--json", "--threshold", "0.02"])
     coef = np.array(out["coefficients"])

@@ -3,7 +3,7 @@
 import numpy as np
 import pysindy as ps
 import pytest
-from scipy.integrate import solve_ivp
+from helpers import duffing_trajectory
 
 from symsindy import (
     LieAlgebra,
@@ -28,15 +28,7 @@ def _duffing(times):
     rng = np.random.default_rng(1)
     trajs = []
     for tt in times:
-        sol = solve_ivp(
-            lambda _, z: [z[1], -z[0] - 0.1 * z[1] - z[0] ** 3],
-            (tt[0], tt[-1]),
-            rng.uniform(-2, 2, 2),
-            t_eval=tt,
-            rtol=1e-11,
-            atol=1e-11,
-        )
-        trajs.append(sol.y.T)
+        trajs.append(duffing_trajectory(tt, rng.uniform(-2, 2, 2)))
     return trajs
 
 

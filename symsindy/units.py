@@ -96,14 +96,16 @@ class UnitScales:
 
     def group(self, group: SymmetryGroup, to_scaled: bool) -> SymmetryGroup:
         """``group`` carried into (``to_scaled``) or out of unit-free coordinates."""
-        D = np.diag(self.state)
-        Dinv = np.diag(1.0 / self.state)
+        s = self.state
         alg = group.algebra
         algebra = None
         if alg.dim:
             coef = self._fields(alg.coefficients, alg.degree, to_scaled)
             algebra = LieAlgebra(coef, alg.degree, alg.names)
-        discrete = [Dinv @ R @ D if to_scaled else D @ R @ Dinv for R in group.discrete]
+        # Elementwise ``R_ij s_j / s_i`` rather than ``D^-1 R D``: a diagonal
+        # entry then comes back exactly (-1 stays -1, not -0.9999999999999998).
+        into, out = (s, s[:, None]) if to_scaled else (s[:, None], s)
+        discrete = [(np.asarray(R) * into) / out for R in group.discrete]
         return SymmetryGroup(
             algebra, discrete, n=group.n, coordinate_names=group.coordinate_names
         )

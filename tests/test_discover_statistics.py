@@ -13,6 +13,7 @@ from symsindy import (
     datasets,
     discover_symmetries,
 )
+from symsindy.regression_data import regression_data, without_edge_rows
 
 
 def _fit(x, x_dot=None, t=1.0, threshold=0.01):
@@ -67,9 +68,16 @@ def test_enforcing_the_returned_group_reproduces_the_accepted_refit():
     ).fit(xs, t=t)
     coef = np.asarray(enforced.optimizer.coef_)
     assert np.linalg.norm(coef) > 0.5 * np.linalg.norm(sys.coefficients(3))
-    # Same subspace, same data: the unweighted and the test's weighted least
-    # squares differ only by the (nearly equal) weights of the two targets.
-    np.testing.assert_allclose(coef, refit.coef, atol=2e-2)
+    # The test leaves out the end rows of the smoothed derivatives; on the same
+    # rows, the unweighted and the test's weighted least squares differ only by
+    # the (nearly equal) weights of the two targets.
+    assert G.report.noise.edge_rows > 0
+    rows, _ = without_edge_rows(regression_data(model, xs, t=t))
+    same_rows = EquivariantSTLSQ(G, threshold=0.0, alpha=0.0)
+    same_rows.fit(rows.theta, rows.targets)
+    np.testing.assert_allclose(same_rows.coef_, refit.coef, atol=2e-3)
+    # On all rows the end rows move the symmetric fit only a little.
+    np.testing.assert_allclose(coef, refit.coef, atol=5e-2)
 
 
 def test_slightly_broken_hopf_flips_as_the_data_grow():

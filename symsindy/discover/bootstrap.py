@@ -15,6 +15,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
+from ..regression_data import without_edge_rows
 from .inputs import DiscoveryProblem
 
 __all__ = ["bootstrap_spectra"]
@@ -34,6 +35,8 @@ def bootstrap_spectra(
             "x=... and t=... (or call with trajectory data and t)"
         )
     data = problem.data
+    if problem.method == "test":
+        data, _ = without_edge_rows(data)  # the rows the main test used
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, data.n_samples, data.n_samples) for _ in range(n_boot)]
     if progress:
@@ -68,6 +71,7 @@ def _replicate(problem: DiscoveryProblem, data, tau):
         problem.names,
         problem.sindy,
         problem.alpha,
+        problem.margin,
     )
     ctx: TestContext = evidence(replica, tau)
     return rel, decide_by_test(replica, ctx).algebra.dim

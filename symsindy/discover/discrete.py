@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from math import factorial
 
 import numpy as np
-from scipy.stats import chi2
 
 from ..discrete_candidates import candidate_discrete_elements as structured_candidates
 from ..equivariance import equivariant_basis
@@ -285,7 +284,7 @@ def decide_discrete_by_test(
     cands, family = candidates_for(problem, discrete)
     rel = relative_residuals(problem, cands)
     residuals = list(zip(cands, rel.tolist(), strict=True))
-    crit_all = chi2.ppf(1 - ctx.alpha, problem.space.n_coef)
+    crit_all = ctx.noise.critical_value(problem.space.n_coef, ctx.alpha)
     bounds = statistic_lower_bounds(problem, ctx, cands)
     order = np.argsort(bounds, kind="stable")
     pending = [i for i in order if bounds[i] <= crit_all]

@@ -53,6 +53,9 @@ class DiscoveryProblem:
         The user's (or the fitted) model, for the bootstrap.
     alpha : float
         Level of the tests.
+    margin : float or None
+        Equivalence margin of the tests (None: ``DERIVATIVE_BIAS_MARGIN`` with
+        numerical derivatives, 0 with measured ones).
     """
 
     coef: np.ndarray
@@ -65,6 +68,7 @@ class DiscoveryProblem:
     names: list[str] | None
     sindy: ps.SINDy | None
     alpha: float = DEFAULT_ALPHA
+    margin: float | None = None
 
     @property
     def n(self) -> int:
@@ -192,8 +196,11 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
     cands = _candidates(candidates, space.n_vars)
     matrix = LieDerivativeMatrix(space, cands, norm)
     alpha = check_scalar("alpha", options["alpha"], low=0.0, high=1.0)
+    margin = options.get("margin")
+    if margin is not None:
+        margin = check_scalar("margin", margin, low=0.0)
     return DiscoveryProblem(
-        coef, space, cands, norm, matrix, method, data, names, sindy, alpha
+        coef, space, cands, norm, matrix, method, data, names, sindy, alpha, margin
     )
 
 

@@ -229,6 +229,8 @@ class DiscoveryReport:
                 "tau": self.noise.tau.tolist(),
                 "effective_samples": self.noise.n_effective.tolist(),
                 "floored": self.noise.floored.tolist(),
+                "margin": self.noise.margin,
+                "edge_rows": self.noise.edge_rows,
             },
             "group_test": None
             if self.group_test is None

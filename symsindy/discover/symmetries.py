@@ -8,7 +8,13 @@ import numpy as np
 
 from ..algebra import LieAlgebra
 from ..group import SymmetryGroup
-from ..inference import DEFAULT_ALPHA, estimate_noise, signal_test
+from ..inference import (
+    DEFAULT_ALPHA,
+    DERIVATIVE_BIAS_MARGIN,
+    estimate_noise,
+    signal_test,
+)
+from ..regression_data import without_edge_rows
 from ..tolerances import EXACT_MODEL_TOL
 from .bootstrap import bootstrap_spectra
 from .continuous import (
@@ -31,9 +37,23 @@ DEFAULT_TOL = 2e-2
 
 
 def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
-    """Noise estimate and power reference of the problem's data."""
-    stats = problem.data.statistics()
-    noise = estimate_noise(stats, tau=tau)
+    """Noise estimate and power reference of the problem's data.
+
+    With numerical derivatives, rows at trajectory ends whose derivative
+    errors dwarf the interior's are left out (:func:`without_edge_rows`; a bootstrap
+    replicate, with ``tau`` given, was drawn from those rows already) and the
+    tests allow a breaking of ``problem.margin`` (default
+    ``DERIVATIVE_BIAS_MARGIN``) per sample for the bias of the derivatives.
+    """
+    data, n_edges = problem.data, 0
+    if tau is None:
+        data, n_edges = without_edge_rows(data)
+    margin = problem.margin
+    if margin is None:
+        margin = DERIVATIVE_BIAS_MARGIN if data.numerical_derivatives else 0.0
+    stats = data.statistics()
+    noise = estimate_noise(stats, tau=tau, margin=margin)
+    noise.edge_rows = n_edges
     informative = bool(np.any(problem.coef)) and (
         signal_test(stats, noise, problem.alpha) <= problem.alpha
     )
@@ -56,6 +76,7 @@ def discover_symmetries(
     discrete="auto",
     method: str = "auto",
     alpha: float = DEFAULT_ALPHA,
+    margin: float | None = None,
     tol: float | None = None,
     discrete_tol: float | None = None,
     inner_product: str = "auto",
@@ -103,6 +124,11 @@ def discover_symmetries(
         the fallback, with a warning, for a fitted model given without its data.
     alpha : float, default 1e-3
         Level of the tests.
+    margin : float, optional
+        Equivalence margin of the tests, as a fraction of each derivative's
+        RMS per sample: a symmetry broken by less counts as holding. Default:
+        ``DERIVATIVE_BIAS_MARGIN`` (0.3 %) when the derivatives are computed
+        from the states (their bias is not noise), 0 with measured ``x_dot``.
     tol, discrete_tol : float, optional
         Thresholds of the tolerance rule (``discrete_tol`` defaults to ``tol``).
     inner_product : {"auto", "data", "coefficients", "samples"}
@@ -162,6 +188,7 @@ def discover_symmetries(
         method=method,
         tol=tol,
         alpha=alpha,
+        margin=margin,
         degree=degree,
         threshold=threshold,
     )

@@ -3,6 +3,7 @@
 Each test here fails on symsindy 0.1 (see the defects of issues 11 and 16).
 """
 
+import functools
 import warnings
 from types import SimpleNamespace
 
@@ -293,19 +294,48 @@ def test_library_ensemble_is_refused_with_a_reason():
 
 
 # -------------------------------------------------------------- libraries
-def test_lie_library_accepts_every_supported_polynomial_library_value():
-    """0.1: include_interaction=True and interaction_only=False raised TypeError."""
-    x = np.random.default_rng(0).normal(size=(5, 2))
-    lib = LiePolynomialLibrary(
-        degree=2, include_interaction=True, interaction_only=False
+@pytest.mark.parametrize("degree", [1, 2, 3])
+@pytest.mark.parametrize("include_bias", [True, False])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_lie_library_accepts_every_supported_polynomial_library_value(
+    degree, include_bias, order
+):
+    """0.1: include_interaction=True and interaction_only=False raised TypeError.
+
+    Every supported value of pysindy 2.1's ``PolynomialLibrary`` arguments
+    gives pysindy's features and names, and a symmetric fit accepts it."""
+    kw = dict(
+        degree=degree,
+        include_interaction=True,
+        interaction_only=False,
+        include_bias=include_bias,
+        order=order,
     )
+    x = np.random.default_rng(0).normal(size=(40, 2))
+    lib = LiePolynomialLibrary(**kw)
+    ref = ps.PolynomialLibrary(**kw)
     np.testing.assert_array_equal(
-        np.asarray(lib.fit_transform(x)),
-        np.asarray(ps.PolynomialLibrary(degree=2).fit_transform(x)),
+        np.asarray(lib.fit_transform(x)), np.asarray(ref.fit_transform(x))
     )
-    for bad in (dict(include_interaction=False), dict(interaction_only=True)):
-        with pytest.raises(ValueError, match="closed under linear maps"):
-            LiePolynomialLibrary(degree=2, **bad).fit(x)
+    assert lib.get_feature_names() == ref.get_feature_names()
+    assert lib.get_params() == ref.get_params()
+    y = x @ np.array([[-1.0, 2.0], [-2.0, -1.0]])  # a I + b J, rotation-symmetric
+    opt = EquivariantSTLSQ(LieAlgebra.so(2), threshold=0.1)  # library inferred
+    ps.SINDy(feature_library=lib, optimizer=opt).fit(x, t=0.1, x_dot=y)
+    assert opt.equivariance_residual() < 1e-12
+    names = lib.get_feature_names()
+    linear = [names.index("x0"), names.index("x1")]
+    np.testing.assert_allclose(opt.coef_[:, linear], [[-1, -2], [2, -1]], atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "bad", [dict(include_interaction=False), dict(interaction_only=True)]
+)
+def test_lie_library_refuses_libraries_not_closed_under_linear_maps_at_fit(bad):
+    x = np.random.default_rng(0).normal(size=(5, 2))
+    lib = LiePolynomialLibrary(degree=2, **bad)  # constructs (scikit-learn contract)
+    with pytest.raises(ValueError, match="closed under linear maps"):
+        lib.fit(x)
 
 
 def test_weak_form_library_is_read_through_its_function_library():
@@ -320,3 +350,70 @@ def test_weak_form_library_is_read_through_its_function_library():
     model.fit(xs, t=t)
     np.testing.assert_allclose(opt.coef_, sys.coefficients(3), atol=0.02)
     assert opt.equivariance_residual() < 1e-12
+
+
+# ------------------------------------------------- weak form without library=
+LORENZ_T = np.linspace(0, 5, 2001)
+
+
+@functools.cache
+def _lorenz_trajectories(noise):
+    return datasets.simulate("lorenz", 2, LORENZ_T, noise=noise, seed=0)
+
+
+def _weak_lorenz_fit(opt, noise, function_library=None, seed=0):
+    """Weak-form SINDy of Lorenz (2 trajectories); pysindy draws the weak
+    subdomains from numpy's global generator, so it is seeded per fit.
+    ``library="weak"`` on the optimizer is replaced by the weak library."""
+    xs = _lorenz_trajectories(noise)
+    np.random.seed(seed)  # noqa: NPY002 (pysindy draws from the global RNG)
+    weak = ps.WeakPDELibrary(
+        function_library=function_library or ps.PolynomialLibrary(degree=2),
+        spatiotemporal_grid=LORENZ_T,
+        K=200,
+    )
+    if getattr(opt, "library", None) == "weak":
+        opt.library = weak
+    if getattr(getattr(opt, "opt", None), "library", None) == "weak":
+        opt.opt.library = weak
+    return ps.SINDy(feature_library=weak, optimizer=opt).fit(xs, t=LORENZ_T)
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.01])
+def test_weak_form_without_library_reads_the_enclosing_sindy(noise):
+    """0.1: the weak-form feature matrix failed monomial inference; the library
+    is now read from the ps.SINDy whose optimizer is fitting."""
+    found = EquivariantSTLSQ(REFLECTION, threshold=0.5)
+    given = EquivariantSTLSQ(REFLECTION, threshold=0.5, library="weak")
+    _weak_lorenz_fit(found, noise)
+    _weak_lorenz_fit(given, noise)
+    np.testing.assert_allclose(found.coef_, given.coef_, rtol=0, atol=1e-12)
+    assert found.equivariance_residual() < 1e-12
+    assert found.library is None  # the parameter is left as the user set it
+    # correlated weak-form rows would make the test reject the true symmetry
+    assert found.enforcement_test_ is None and given.enforcement_test_ is None
+    truth = datasets.get_system("lorenz").coefficients(2)
+    np.testing.assert_allclose(found.coef_, truth, atol=1e-6 if noise == 0 else 0.5)
+
+
+def test_weak_form_without_library_inside_a_bagged_ensemble():
+    def ensemble(library):
+        inner = EquivariantSTLSQ(REFLECTION, threshold=0.5, library=library)
+        return ps.EnsembleOptimizer(opt=inner, bagging=True, n_models=10)
+
+    found, given = ensemble(None), ensemble("weak")
+    _weak_lorenz_fit(found, 0.01, seed=1)
+    _weak_lorenz_fit(given, 0.01, seed=1)
+    np.testing.assert_allclose(found.coef_, given.coef_, rtol=0, atol=1e-12)
+    assert found.opt.equivariance_residual() < 1e-12
+    truth = datasets.get_system("lorenz").coefficients(2)
+    np.testing.assert_allclose(found.coef_, truth, atol=0.5)
+
+
+def test_weak_form_with_a_non_polynomial_function_library_is_a_type_error():
+    opt = EquivariantSTLSQ(REFLECTION, threshold=0.5)
+    with pytest.raises(TypeError, match="function_library is a FourierLibrary"):
+        _weak_lorenz_fit(opt, 0.0, function_library=ps.FourierLibrary())
+    trivial = EquivariantSTLSQ(SymmetryGroup(n=3), threshold=0.5)
+    _weak_lorenz_fit(trivial, 0.0, function_library=ps.FourierLibrary())
+    assert trivial.coef_.shape == (3, 6)  # the trivial group accepts any library

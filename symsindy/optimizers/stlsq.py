@@ -63,7 +63,9 @@ class EquivariantSTLSQ(SymmetricOptimizer):
         Refit without ridge on the final support, inside the symmetric subspace.
     library : Monomials or pysindy library, optional
         Needed only when the library cannot be inferred from the data (e.g.
-        ``fit_statistics``, or a weak-form library: pass the ``WeakPDELibrary``).
+        ``fit_statistics``, or a weak-form library fitted outside ``ps.SINDy``:
+        pass the ``WeakPDELibrary``; inside ``ps.SINDy`` the model's weak library
+        is read).
     output : {"vector", "invariant"}, default "vector"
         ``"invariant"`` fits invariant scalar function(s) instead of vector fields.
     input_action : SymmetryGroup or LieAlgebra, optional

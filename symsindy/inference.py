@@ -50,11 +50,12 @@ for the autocorrelation: any object with those attributes (``gram``, ``xty``,
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from scipy.stats import chi2, ncx2
+from scipy.stats import chi2, ncx2, norm
 
 from .linalg import reduced_normal_equations
 
@@ -213,14 +214,14 @@ class NoiseEstimate:
         lam = self.noncentrality
         if lam <= 0:
             return float(chi2.sf(statistic, dof))
-        return float(ncx2.sf(statistic, dof, lam))
+        return _noncentral(ncx2.sf, norm.sf, statistic, dof, lam)
 
     def critical_value(self, dof: int, alpha: float) -> float:
         """The ``1 - alpha`` quantile of ``T`` under the null."""
         lam = self.noncentrality
         if lam <= 0:
             return float(chi2.ppf(1 - alpha, dof))
-        return float(ncx2.ppf(1 - alpha, dof, lam))
+        return _noncentral(ncx2.ppf, norm.isf, 1 - alpha, dof, lam, alpha)
 
     @property
     def residual_dof(self) -> int:
@@ -242,6 +243,24 @@ class NoiseEstimate:
             f"autocorrelation time {tau}; {self.n_samples} samples{edges}, "
             f"effective {int(self.n_effective.min())}{margin}"
         )
+
+
+def _noncentral(exact, gaussian, value, dof, lam, alpha=None) -> float:
+    """A non-central chi-square function, or its normal limit where boost's
+    series fails (it overflows or does not converge for very large ``dof`` and
+    ``lambda``, where ``N(k + lambda, 2 (k + 2 lambda))`` is accurate)."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = float(exact(value, dof, lam))
+        if np.isfinite(out) and not caught:
+            return out
+    except OverflowError:
+        pass
+    mean, sd = dof + lam, np.sqrt(2.0 * (dof + 2.0 * lam))
+    if alpha is None:  # survival function at ``value``
+        return float(gaussian((value - mean) / sd))
+    return float(mean + sd * gaussian(alpha))
 
 
 def estimate_noise(

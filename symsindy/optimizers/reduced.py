@@ -35,6 +35,10 @@ __all__ = ["ReducedLeastSquares"]
 #: Rows of the reduced design handled per QR update (bounds the memory used).
 _ROW_BLOCK = 20_000
 
+#: Singular values below this fraction of the largest count as zero in a solve
+#: (the scaled reduced design of degree-5 Lorenz has condition number ~1e8).
+_SOLVE_RCOND = 1e-13
+
 
 @dataclass(frozen=True)
 class ReducedLeastSquares:
@@ -152,7 +156,11 @@ class ReducedLeastSquares:
             rhs = np.concatenate([rhs, np.zeros(idx.size)])
         if M.shape[0] == 0:
             return c
-        d = linalg.lstsq(M, rhs, lapack_driver="gelsy", check_finite=False)[0]
+        # A relative cutoff well above rounding: duplicate columns leave a
+        # diagonal of ~1e-16 in R, which the default cutoff would invert.
+        d = linalg.lstsq(
+            M, rhs, cond=_SOLVE_RCOND, lapack_driver="gelsy", check_finite=False
+        )[0]
         c[idx] = d / s
         return c
 

@@ -481,10 +481,15 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         hint = 0 if action is None else int(action.n)
         if self.library is not None:
             basis = library_basis(self.library, n + hint)
-        elif theta is None or hint:
-            basis = infer_basis(n_features, n + hint, theta)
+        elif theta is None:
+            basis = infer_basis(n_features, n + hint)
         else:
-            basis = infer_basis_with_inputs(n_features, n, theta)
+            try:  # the data say how many inputs there are (degree >= 2)
+                basis = infer_basis_with_inputs(n_features, n, theta)
+            except ValueError:
+                if not hint:
+                    raise
+                basis = infer_basis(n_features, n + hint, theta)
         if len(basis) != n_features:
             raise ValueError(
                 f"library has {len(basis)} features but x has {n_features}"

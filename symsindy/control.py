@@ -12,8 +12,10 @@ unchanged):
   variables, and acts on the outputs by ``R``.
 
 :func:`control_action` turns ``(group, n_inputs, input_action)`` into these
-pieces, and :func:`control_constraints` stacks the resulting constraints for a
-library, for enforce, discover and promote alike.
+pieces. :func:`control_space` is the coefficient space of a controlled model
+(a :class:`~symsindy.spaces.ModelSpace` over ``(x, u)`` whose outputs
+transform like the states); its operators are what enforce
+(:func:`control_constraints`), discover and promote use.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from scipy.linalg import block_diag
 
 from .algebra import LieAlgebra
 from .group import SymmetryGroup
-from .lie_derivative import discrete_constraint, lie_derivative_stack
+from .spaces import ModelSpace, OutputAction, resolve_basis
 
-__all__ = ["ControlAction", "control_action", "control_constraints"]
+__all__ = ["ControlAction", "control_action", "control_constraints", "control_space"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,15 @@ class ControlAction:
     discrete: list
     n_states: int
     n_inputs: int
+
+    @property
+    def group(self) -> SymmetryGroup:
+        """The extended group acting on the ``n + m`` library variables."""
+        return SymmetryGroup(
+            self.algebra,
+            [big for big, _ in self.discrete],
+            n=self.n_states + self.n_inputs,
+        )
 
 
 def control_action(symmetry, n_inputs: int, input_action=None) -> ControlAction:
@@ -133,6 +144,56 @@ def _input_matrices(input_action, group: SymmetryGroup, m: int):
     return gens, list(input_action.discrete)
 
 
+def control_space(
+    library, n_states: int, n_inputs: int, output="vector", n_targets=None
+) -> ModelSpace:
+    """The coefficient space of a controlled model over ``(x, u)``.
+
+    Parameters
+    ----------
+    library : Monomials or pysindy.PolynomialLibrary
+        Library over the ``n_states + n_inputs`` variables ``(x, u)``.
+    n_states, n_inputs : int
+    output : {"vector", "invariant"}
+        ``"vector"``: ``n_states`` outputs transforming like the states (the
+        usual SINDYc model, :class:`~symsindy.spaces.OutputAction` ``"states"``).
+        ``"invariant"``: outputs left unchanged.
+    n_targets : int, optional
+
+    Returns
+    -------
+    ModelSpace
+        Its operators take symmetries of ``(x, u)`` (see :func:`control_action`).
+
+    Examples
+    --------
+    >>> from symsindy import Monomials
+    >>> control_space(Monomials(3, 2), n_states=2, n_inputs=1).shape
+    (2, 10)
+    """
+    n, m = int(n_states), int(n_inputs)
+    basis = resolve_basis(library, n + m)
+    if basis.n_vars != n + m:
+        raise ValueError(
+            f"the library has {basis.n_vars} variables, but the model has {n} "
+            f"states and {m} control inputs: the library must run over the states "
+            "followed by the inputs (x, u), as pysindy's fit(x, u=u) builds it"
+        )
+    if output == "vector":
+        t = n if n_targets is None else int(n_targets)
+        if t != n:
+            raise ValueError(
+                f"a controlled vector field has one output per state ({n}), got "
+                f"{t} targets"
+            )
+        return ModelSpace(basis, n, OutputAction("states"))
+    if output == "invariant":
+        return ModelSpace.of(basis, output="invariant", n_targets=n_targets)
+    raise ValueError(
+        f"with control inputs output must be 'vector' or 'invariant', got {output!r}"
+    )
+
+
 def control_constraints(
     library, action: ControlAction, output="vector", n_targets: int | None = None
 ) -> sparse.csr_matrix:
@@ -148,37 +209,5 @@ def control_constraints(
         SINDYc model). ``"invariant"``: outputs left unchanged.
     n_targets : int, optional
     """
-    n = action.n_states
-    if output == "vector":
-        t = n if n_targets is None else int(n_targets)
-        if t != n:
-            raise ValueError(
-                f"a controlled vector field has one output per state ({n}), got "
-                f"{t} targets"
-            )
-        gens, elems = action.output, [S for _, S in action.discrete]
-    elif output == "invariant":
-        t = 1 if n_targets is None else int(n_targets)
-        gens = np.zeros((len(action.output), t, t))
-        elems = [np.eye(t)] * len(action.discrete)
-    else:
-        raise ValueError(
-            f"with control inputs output must be 'vector' or 'invariant', got "
-            f"{output!r}"
-        )
-    blocks = []
-    if len(action.output):
-        op = lie_derivative_stack(library, action.algebra, gens, t)
-        blocks.append(op.matrix)
-    for (Rbig, _), S in zip(action.discrete, elems, strict=True):
-        blocks.append(discrete_constraint(library, Rbig, S, t).matrix)
-    width = t * _n_features(library, action)
-    if not blocks:
-        return sparse.csr_matrix((0, width))
-    return sparse.vstack(blocks, format="csr")
-
-
-def _n_features(library, action: ControlAction) -> int:
-    from .lie_derivative import resolve_basis
-
-    return len(resolve_basis(library, action.n_states + action.n_inputs))
+    space = control_space(library, action.n_states, action.n_inputs, output, n_targets)
+    return space.constraints(action.group)

@@ -129,7 +129,7 @@ def build_lie_derivative(space: ModelSpace, algebra: LieAlgebra) -> CoefficientO
     check_acts_on("the generators", algebra.n, space.n_vars)
     check_lie_derivative(space, algebra)  # clear error before a huge allocation
     basis, t, action = space.basis, space.n_targets, space.output
-    mats = action.generator_matrices(algebra.dim)
+    mats = action.generator_matrices(algebra, t)
     out = output_basis(basis, algebra)
     E = embedding_matrix(basis, out) if mats is not None else None
     blocks = []

@@ -17,6 +17,12 @@ transform, ``L_xi f = Df xi`` and ``f(R x) = f(x)``. A matrix action gives one
 ``(m, m)`` matrix ``B_q`` per generator (``L F = DF xi - B_q F``) or, for a
 discrete element, the matrix ``S`` in ``F(R x) = S F(x)``.
 
+``"states"`` (controlled vector fields, :mod:`symsindy.control`): the library
+runs over the ``n`` states followed by ``m`` control inputs, the ``n`` outputs
+transform like the states. Generators and elements act block-diagonally on
+``(x, u)`` as ``blockdiag(A, A_u)``; the outputs are acted on by the state
+block ``A`` (``L F = DF (A x, A_u u) - A F``).
+
 The space builds every operator of the library: Lie derivatives of a whole
 algebra (:meth:`ModelSpace.lie_derivative`), discrete constraints
 (:meth:`ModelSpace.discrete_constraint`), the stacked constraints of a group
@@ -36,7 +42,10 @@ from .polynomials import Monomials
 
 __all__ = ["OutputAction", "ModelSpace", "resolve_basis"]
 
-_KINDS = ("vector", "invariant", "matrix")
+_KINDS = ("vector", "invariant", "matrix", "states")
+
+#: Largest entry allowed in the state-input coupling blocks of a "states" action.
+_BLOCK_TOL = 1e-12
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,7 +54,7 @@ class OutputAction:
 
     Parameters
     ----------
-    kind : {"vector", "invariant", "matrix"}
+    kind : {"vector", "invariant", "matrix", "states"}
     matrices : array (k, m, m), optional
         For ``kind="matrix"``: one output matrix per generator (or the single
         matrix ``S`` of a discrete element).
@@ -99,13 +108,32 @@ class OutputAction:
             return n_vars
         if self.kind == "invariant":
             return 1 if n_targets is None else int(n_targets)
+        if self.kind == "states":
+            if n_targets is None or not 0 < n_targets <= n_vars:
+                raise ValueError(
+                    f"a controlled vector field needs one target per state (at most "
+                    f"the {n_vars} library variables), got n_targets={n_targets}"
+                )
+            return int(n_targets)
         m = self.matrices.shape[1]
         if n_targets is not None and n_targets != m:
             raise ValueError(f"output matrices are {m}x{m}, but n_targets={n_targets}")
         return m
 
-    def generator_matrices(self, dim: int) -> np.ndarray | None:
-        """Output matrices of ``dim`` generators (``None`` for vector/invariant)."""
+    def generator_matrices(self, algebra, n_targets: int) -> np.ndarray | None:
+        """Output matrices of the generators of ``algebra`` (``None`` for
+        vector/invariant); the state blocks ``A_q`` for ``"states"``."""
+        dim = algebra.dim
+        if self.kind == "states":
+            if dim and not algebra.is_linear:
+                raise ValueError(
+                    "with control inputs the generators must be linear maps of the "
+                    "states and inputs (affine or polynomial fields are not supported)"
+                )
+            mats = algebra.matrices if dim else np.zeros((0,) + (algebra.n,) * 2)
+            return np.array([_state_block(A, n_targets) for A in mats]).reshape(
+                dim, n_targets, n_targets
+            )
         if self.kind != "matrix":
             return None
         if self.matrices.shape[0] != dim:
@@ -121,6 +149,8 @@ class OutputAction:
             return R
         if self.kind == "invariant":
             return np.eye(n_targets)
+        if self.kind == "states":
+            return _state_block(R, n_targets)
         if self.matrices.shape[0] != 1:
             raise ValueError(
                 "a discrete element needs a single (m, m) output matrix, got "
@@ -133,6 +163,19 @@ class OutputAction:
         if self.matrices is None:
             return self.kind
         return (self.kind, self.matrices.shape, self.matrices.tobytes())
+
+
+def _state_block(A: np.ndarray, n: int) -> np.ndarray:
+    """The state block ``A[:n, :n]`` of a block-diagonal map of ``(x, u)``."""
+    scale = max(np.abs(A).max(initial=0.0), 1.0)
+    if max(np.abs(A[:n, n:]).max(initial=0.0), np.abs(A[n:, :n]).max(initial=0.0)) > (
+        _BLOCK_TOL * scale
+    ):
+        raise ValueError(
+            "a symmetry of a controlled model must act block-diagonally on the "
+            "states and the control inputs (no state-input coupling)"
+        )
+    return A[:n, :n]
 
 
 def resolve_basis(library, n_vars: int | None = None) -> Monomials:

@@ -181,13 +181,15 @@ def fit_sindy(
     degree: int = 3,
     feature_names=None,
     differentiation_method=None,
+    u=None,
 ):
     """A ``ps.SINDy`` model with symsindy's defaults, fitted to trajectories.
 
     The library is a :class:`LiePolynomialLibrary` of ``degree``; derivatives
     default to :class:`SavitzkyGolayDifference` in the given time stamps (plain
     finite differences amplify noise), and the library is evaluated on the
-    smoothed states.
+    smoothed states. ``u``: control inputs (one array per trajectory), as in
+    ``ps.SINDy.fit``.
     """
     from .library import LiePolynomialLibrary
 
@@ -200,7 +202,9 @@ def fit_sindy(
         optimizer=optimizer,
         differentiation_method=diff,
     )
-    return model.fit(trajs, t=times, feature_names=feature_names)
+    if u is not None and isinstance(u, list | tuple):
+        u = [np.asarray(ui, dtype=float) for ui in u]
+    return model.fit(trajs, t=times, feature_names=feature_names, u=u)
 
 
 def stack_trajectories(

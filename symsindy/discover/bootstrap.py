@@ -9,6 +9,7 @@ refitted model and, with the statistical test, the dimension it would accept.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -60,18 +61,6 @@ def _replicate(problem: DiscoveryProblem, data, tau):
     from .continuous import TestContext, decide_by_test
     from .symmetries import evidence
 
-    replica = DiscoveryProblem(
-        coef,
-        problem.space,
-        problem.candidates,
-        problem.norm,
-        problem.matrix,
-        problem.method,
-        data,
-        problem.names,
-        problem.sindy,
-        problem.alpha,
-        problem.margin,
-    )
+    replica = replace(problem, coef=coef, data=data)
     ctx: TestContext = evidence(replica, tau)
     return rel, decide_by_test(replica, ctx).algebra.dim

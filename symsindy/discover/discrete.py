@@ -111,7 +111,8 @@ class _SignedPermutations:
             axis=2,
         )
         if self.vector_output:
-            acted = self.signs[idx][:, :, None] * C[self.perms[idx]]
+            t = C.shape[0]  # outputs: the first t variables (states before inputs)
+            acted = self.signs[idx][:, :t, None] * C[self.perms[idx][:, :t]]
         else:
             acted = C[None]
         return shuffled - acted
@@ -122,9 +123,10 @@ class _SignedPermutations:
         gathered = np.take_along_axis(Z, np.broadcast_to(cols[:, None, :], Z.shape), 2)
         gathered = gathered * vals[:, None, :]
         if self.vector_output:
+            t = Z.shape[1]
             back = np.zeros_like(Z)
             rows = np.arange(len(idx))[:, None]
-            back[rows, self.perms[idx]] = self.signs[idx][:, :, None] * Z
+            back[rows, self.perms[idx][:, :t]] = self.signs[idx][:, :t, None] * Z
         else:
             back = Z
         return gathered - back
@@ -142,6 +144,11 @@ def _as_signed_permutations(candidates):
     return (perms, signs) if np.all(np.abs(signs) == 1) else None
 
 
+def _acts_on_outputs(problem) -> bool:
+    """Whether the outputs transform like (the first) variables."""
+    return problem.space.output.kind in ("vector", "states")
+
+
 def _batches(n: int, size: int = 2000):
     for start in range(0, n, size):
         yield np.arange(start, min(start + size, n))
@@ -155,7 +162,7 @@ def relative_residuals(problem: DiscoveryProblem, candidates, coef=None) -> np.n
     signed = _as_signed_permutations(candidates)
     values = []
     if signed is not None:
-        action = _SignedPermutations(*signed, basis, problem.space.output.is_vector)
+        action = _SignedPermutations(*signed, basis, _acts_on_outputs(problem))
         for idx in _batches(len(candidates)):
             res = problem.norm.apply(action.apply(coef, idx), basis)
             values.extend(np.linalg.norm(res.reshape(len(idx), -1), axis=1))
@@ -180,32 +187,52 @@ class DiscreteResult:
     holding: list[np.ndarray] = field(default_factory=list)
 
 
-def _check_candidates(candidates, n):
+def _check_candidates(candidates, n, n_inputs=0):
     out = []
     for R in candidates:
         R = np.asarray(R, dtype=float)
         if R.shape != (n, n):
+            inputs = ""
+            if n_inputs and R.shape == (n + n_inputs,) * 2:
+                inputs = (
+                    f" acting on the states only (not on the {n_inputs} control "
+                    "input(s): give their action as input_action=...)"
+                )
             raise ValueError(
-                f"discrete candidates must be ({n}, {n}) matrices, got {R.shape}"
+                f"discrete candidates must be ({n}, {n}) matrices{inputs}, got "
+                f"{R.shape}"
             )
         out.append(R)
     return out
 
 
 def candidates_for(problem: DiscoveryProblem, discrete):
-    """Validated candidates and the name of their family."""
-    if problem.space.output.kind not in ("vector", "invariant"):
+    """Validated candidates (on the library variables) and their family's name.
+
+    With control inputs the candidates are elements of the states, extended
+    to ``(x, u)`` by :meth:`DiscoveryProblem.extend`.
+    """
+    if problem.space.output.kind not in ("vector", "invariant", "states"):
         raise ValueError("discrete search supports output 'vector' or 'invariant'")
+    n = problem.n_states
     if isinstance(discrete, str) and discrete == "auto":
-        cands, family = candidate_family(problem.n, problem.coef, problem.space.basis)
+        if problem.n_inputs:  # the structure search reads a state-only library
+            cands, family = candidate_family(n)
+        else:
+            cands, family = candidate_family(n, problem.coef, problem.space.basis)
     elif isinstance(discrete, str) or not hasattr(discrete, "__iter__"):
         raise ValueError(
             "discrete must be 'auto', None (no search) or a sequence of "
-            f"({problem.n}, {problem.n}) matrices, got {discrete!r}"
+            f"({n}, {n}) matrices, got {discrete!r}"
         )
     else:
         cands, family = list(discrete), "the given candidates"
-    return _check_candidates(cands, problem.n), family
+    cands = _check_candidates(cands, n, problem.n_inputs)
+    if problem.n_inputs:
+        cands = [problem.extend(R, i) for i, R in enumerate(cands)]
+        moved = problem.input_elements is not None
+        family += " (inputs " + ("per input_action)" if moved else "unchanged)")
+    return cands, family
 
 
 def decide_discrete_by_tolerance(problem, algebra, discrete, tol) -> DiscreteResult:
@@ -214,7 +241,7 @@ def decide_discrete_by_tolerance(problem, algebra, discrete, tol) -> DiscreteRes
     rel = relative_residuals(problem, cands)
     residuals = list(zip(cands, rel.tolist(), strict=True))
     holding = [R for R, r in residuals if r <= tol]
-    closed = _is_full_family(discrete, problem.n)
+    closed = _is_full_family(discrete, problem.n_states)
     gens = generators_modulo_identity_component(
         holding, algebra, problem.n, is_group=closed
     )
@@ -238,7 +265,7 @@ def statistic_lower_bounds(problem, ctx, cands) -> np.ndarray:
     if signed is None:
         return np.zeros(len(cands))
     action = _SignedPermutations(
-        *signed, problem.space.basis, problem.space.output.is_vector
+        *signed, problem.space.basis, _acts_on_outputs(problem)
     )
     gram = np.asarray(ctx.stats.gram)
     d = np.sqrt(np.clip(np.diag(gram), 0, None))
@@ -360,7 +387,7 @@ def _implied(problem, cands, pending, coef, signed) -> dict:
             signed[0][idx],
             signed[1][idx],
             problem.space.basis,
-            problem.space.output.is_vector,
+            _acts_on_outputs(problem),
         )
         res = np.linalg.norm(
             action.apply(coef, np.arange(len(idx))).reshape(len(idx), -1), axis=1

@@ -4,6 +4,13 @@ Every accepted form of input (a fitted ``ps.SINDy``, a ``Pipeline``, a
 coefficient matrix with a library, or trajectories) is turned into one
 :class:`DiscoveryProblem`, which the continuous, discrete and bootstrap steps
 share.
+
+Control inputs (SINDYc) are handled here and only here: the problem's space is
+:func:`symsindy.control.control_space` over the states and inputs ``(x, u)``,
+and its candidates are the user's state candidates extended to ``(x, u)`` by
+:func:`symsindy.control.control_action`. The steps after this module work on
+``(x, u)`` unchanged; :meth:`DiscoveryProblem.restrict` turns their answer
+back into a group of the states.
 """
 
 from __future__ import annotations
@@ -13,9 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pysindy as ps
+from scipy.linalg import block_diag
 
 from .._validation import check_finite, check_scalar
 from ..algebra import LieAlgebra
+from ..control import control_action, control_space
+from ..group import SymmetryGroup
 from ..inference import DEFAULT_ALPHA
 from ..regression_data import RegressionData, regression_data
 from ..spaces import ModelSpace, resolve_basis
@@ -56,6 +66,12 @@ class DiscoveryProblem:
     margin : float or None
         Equivalence margin of the tests (None: ``DERIVATIVE_BIAS_MARGIN`` with
         numerical derivatives, 0 with measured ones).
+    n_inputs : int
+        Control inputs ``m``: the library, ``candidates`` and ``names`` run over
+        ``(x, u)`` (``n`` states then ``m`` inputs).
+    input_elements : list of (m, m) arrays or None
+        How the given discrete candidates act on the inputs (in order; None:
+        the inputs are unchanged).
     """
 
     coef: np.ndarray
@@ -69,28 +85,77 @@ class DiscoveryProblem:
     sindy: ps.SINDy | None
     alpha: float = DEFAULT_ALPHA
     margin: float | None = None
+    n_inputs: int = 0
+    input_elements: list | None = None
 
     @property
     def n(self) -> int:
+        """Variables of the library (states, then control inputs)."""
         return self.space.n_vars
 
+    @property
+    def n_states(self) -> int:
+        return self.space.n_vars - self.n_inputs
 
-def _model_parts(model, library, output):
-    """``(coef, basis, theta or None, names, sindy model or None)``."""
+    def extend(self, R: np.ndarray, i: int | None = None) -> np.ndarray:
+        """A discrete candidate of the states as an element of ``(x, u)``."""
+        if not self.n_inputs:
+            return R
+        Ru = np.eye(self.n_inputs)
+        if self.input_elements is not None and i is not None:
+            Ru = self.input_elements[i]
+        return block_diag(R, Ru)
+
+    def restrict(self, algebra: LieAlgebra, elements) -> tuple:
+        """``(state algebra, state elements, input action or None)``.
+
+        The input action is a SymmetryGroup on ``R^m`` with one generator per
+        state generator and one element per state element, or None when the
+        inputs are unchanged.
+        """
+        if not self.n_inputs:
+            return algebra, list(elements), None
+        n = self.n_states
+        mats = algebra.matrices if algebra.dim else np.zeros((0, self.n, self.n))
+        state = (
+            LieAlgebra.from_matrices(mats[:, :n, :n], algebra.names)
+            if algebra.dim
+            else LieAlgebra.trivial(n)
+        )
+        inputs, input_elems = mats[:, n:, n:], [R[n:, n:] for R in elements]
+        unchanged = not np.any(inputs) and all(
+            np.array_equal(R, np.eye(self.n_inputs)) for R in input_elems
+        )
+        action = None
+        if not unchanged:
+            input_algebra = LieAlgebra.from_matrices(inputs) if algebra.dim else None
+            action = SymmetryGroup(input_algebra, input_elems, n=self.n_inputs)
+        return state, [R[:n, :n] for R in elements], action
+
+
+def _model_parts(model, library, output, n_inputs):
+    """``(coef, basis, theta or None, names, sindy model or None, n_inputs)``."""
     from sklearn.pipeline import Pipeline
 
     if isinstance(model, ps.SINDy):
         if not hasattr(model.optimizer, "coef_"):
             raise ValueError("model is not fitted; call model.fit(x, t) first")
-        if getattr(model, "n_control_features_", 0):
+        m = int(getattr(model, "n_control_features_", 0) or 0)
+        if n_inputs is not None and n_inputs != m:
             raise ValueError(
-                "models with control inputs are not supported: the symmetry must act "
-                "on every library variable"
+                f"n_inputs={n_inputs} but the model was fitted with {m} control inputs"
             )
         coef = np.asarray(model.optimizer.coef_, dtype=float)
         basis = resolve_basis(model.feature_library)
         theta = getattr(model.optimizer, "Theta_", None)
-        return coef, basis, theta, model.feature_names, model
+        return coef, basis, theta, model.feature_names, model, m
+    if n_inputs:
+        if isinstance(model, Pipeline) or hasattr(model, "coef_"):
+            raise ValueError(
+                "control inputs are supported for a fitted ps.SINDy or a coefficient "
+                "matrix with library=...; got a "
+                f"{type(model).__name__}"
+            )
     if isinstance(model, Pipeline):
         steps = [step for _, step in model.steps]
         if len(steps) != 2 or not hasattr(steps[-1], "coef_"):
@@ -100,10 +165,10 @@ def _model_parts(model, library, output):
             )
         coef = np.atleast_2d(np.asarray(steps[-1].coef_, dtype=float))
         theta = getattr(steps[-1], "Theta_", None)
-        return coef, resolve_basis(steps[0]), theta, None, None
+        return coef, resolve_basis(steps[0]), theta, None, None, 0
     if hasattr(model, "coef_") and hasattr(model, "library_"):
         coef = np.atleast_2d(np.asarray(model.coef_, dtype=float))
-        return coef, resolve_basis(model.library_), None, None, None
+        return coef, resolve_basis(model.library_), None, None, None, 0
     coef = np.asarray(model, dtype=float) if not isinstance(model, str) else None
     if coef is None or coef.ndim not in (1, 2):
         raise TypeError(
@@ -113,36 +178,133 @@ def _model_parts(model, library, output):
     coef = np.atleast_2d(coef)
     if library is None:
         raise ValueError("pass library=... with a raw coefficient matrix")
-    n_vars = coef.shape[0] if output == "vector" else None
-    return coef, resolve_basis(library, n_vars), None, None, None
+    m = n_inputs or 0
+    n_vars = coef.shape[0] + m if output == "vector" else None
+    if m and output == "vector" and _library_vars(library) not in (None, n_vars):
+        raise ValueError(
+            f"the library has {_library_vars(library)} variables, but the model has "
+            f"{coef.shape[0]} states and {m} control inputs: the library must run "
+            "over the states followed by the inputs (x, u)"
+        )
+    return coef, resolve_basis(library, n_vars), None, None, None, m
 
 
-def _check_samples(x, n):
+def _library_vars(library) -> int | None:
+    """Variables of a Monomials basis or a fitted pysindy library."""
+    n = getattr(library, "n_vars", None)
+    return n if n is not None else getattr(library, "n_features_in_", None)
+
+
+def _n_inputs(options) -> int | None:
+    """The number of control inputs the user declared (None: not declared)."""
+    n_inputs, action = options.get("n_inputs"), options.get("input_action")
+    if n_inputs is not None:
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, int | np.integer):
+            raise TypeError(f"n_inputs must be an integer, got {n_inputs!r}")
+        if n_inputs < 0:
+            raise ValueError(f"n_inputs must be >= 0, got {n_inputs}")
+    if action is not None:
+        if not isinstance(action, LieAlgebra | SymmetryGroup):
+            raise TypeError(
+                "input_action must be a LieAlgebra or SymmetryGroup acting on the "
+                f"control inputs, got {type(action).__name__}"
+            )
+        if n_inputs is None:
+            return int(action.n)
+    return None if n_inputs is None else int(n_inputs)
+
+
+def _check_samples(x, n, what="x (the sample points)"):
     if x is None:
         return None
-    x = check_finite("x (the sample points)", x)
+    x = check_finite(what, x)
     if x.ndim != 2 or x.shape[1] != n or x.shape[0] == 0:
-        raise ValueError(f"x must have shape (n_samples, {n}), got {x.shape}")
+        raise ValueError(f"{what} must have shape (n_samples, {n}), got {x.shape}")
     return x
 
 
-def _candidates(candidates, n: int) -> LieAlgebra:
+def _stacked(x, u, n_inputs):
+    """Sample points ``(x, u)`` of every trajectory, stacked."""
+    xs = as_trajectory_list(x)
+    if u is None:
+        raise ValueError(
+            f"the model has {n_inputs} control input(s): pass their values u=... with x"
+        )
+    us = list(u) if isinstance(u, list | tuple) else [u]
+    if len(us) != len(xs):
+        raise ValueError(
+            f"u has {len(us)} trajectories but x has {len(xs)}; give one input "
+            "array per trajectory"
+        )
+    us = [np.reshape(ui, (len(ui), -1)) for ui in us]
+    for xi, ui in zip(xs, us, strict=True):
+        if len(ui) != len(xi) or ui.shape[1] != n_inputs:
+            raise ValueError(
+                f"u must have shape (n_samples, {n_inputs}) matching x, got "
+                f"{ui.shape} for x of shape {np.shape(xi)}"
+            )
+    return np.hstack([np.vstack(xs), np.vstack(us)])
+
+
+def _candidates(candidates, n: int, n_inputs: int = 0, input_action=None):
+    """Orthonormal candidates on the library variables (states, then inputs)."""
     candidates = LieAlgebra.gl(n) if candidates is None else candidates
     if not isinstance(candidates, LieAlgebra):
         raise TypeError(
             f"candidates must be a LieAlgebra, got {type(candidates).__name__}"
         )
     if candidates.n != n:
+        if n_inputs and candidates.n == n + n_inputs:
+            raise ValueError(
+                f"candidate algebra acts on R^{candidates.n}, the {n} states and "
+                f"{n_inputs} control input(s) together; give candidates on the "
+                f"{n} states and the action on the inputs as input_action=..."
+            )
+        inputs = f" (and {n_inputs} control input(s))" if n_inputs else ""
         raise ValueError(
-            f"candidate algebra acts on R^{candidates.n} but the model has {n} states"
+            f"candidate algebra acts on R^{candidates.n} but the model has {n} "
+            f"states{inputs}"
         )
-    return candidates.orthonormalized()
+    if not n_inputs and input_action is None:
+        return candidates.orthonormalized()
+    if isinstance(input_action, SymmetryGroup):
+        input_action = input_action.algebra if input_action.dim else None
+    extended = control_action(candidates, n_inputs, input_action).algebra
+    return extended.orthonormalized()
 
 
-def _regression(sindy, basis, x, t, x_dot, trajectories_mode):
+def _input_elements(input_action, discrete, n_inputs):
+    """The inputs' part of explicit discrete candidates (None: unchanged)."""
+    if not isinstance(input_action, SymmetryGroup) or not input_action.discrete:
+        return None
+    if isinstance(discrete, str) or discrete is None:
+        raise ValueError(
+            "input_action has discrete elements: pass the matching discrete "
+            "candidates of the states as discrete=[...] (one per element, in order)"
+        )
+    if len(input_action.discrete) != len(discrete):
+        raise ValueError(
+            f"input_action has {len(input_action.discrete)} discrete elements but "
+            f"{len(discrete)} discrete candidates were given; they are matched "
+            "in order"
+        )
+    return list(input_action.discrete)
+
+
+def _regression(sindy, basis, x, t, x_dot, trajectories_mode, u, n_inputs):
     """Regression rows for the test, or None when no derivatives are known."""
+    if u is not None and not n_inputs:
+        raise ValueError(
+            "u= was given but the model has no control inputs; fit it with "
+            "model.fit(x, t, u=u) (or pass n_inputs= with a coefficient matrix)"
+        )
     if x is None or (t is None and x_dot is None):
         return None
+    if n_inputs and u is None:
+        raise ValueError(
+            f"the model has {n_inputs} control input(s): pass their values u=... "
+            "with the training data x"
+        )
     if sindy is None:
         from ..library import LiePolynomialLibrary
 
@@ -154,12 +316,14 @@ def _regression(sindy, basis, x, t, x_dot, trajectories_mode):
         )
     if trajectories_mode or isinstance(x, list | tuple):
         x = as_trajectory_list(x)
-    return regression_data(sindy, x, t=t, x_dot=x_dot)
+        if u is not None:
+            u = [np.asarray(ui, dtype=float) for ui in u]
+    return regression_data(sindy, x, t=t, x_dot=x_dot, u=u)
 
 
 def build_problem(model, candidates, options) -> DiscoveryProblem:
     """Validate the inputs of :func:`discover_symmetries` into one problem."""
-    x, t, x_dot = options["x"], options["t"], options["x_dot"]
+    x, t, x_dot, u = options["x"], options["t"], options["x_dot"], options.get("u")
     output = options["output"]
     trajectories_mode = (
         t is not None
@@ -173,15 +337,34 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             model = fit_sindy(
-                model, t, ps.STLSQ(threshold=options["threshold"]), options["degree"]
+                model,
+                t,
+                ps.STLSQ(threshold=options["threshold"]),
+                options["degree"],
+                u=u,
             )
-    coef, basis, theta, names, sindy = _model_parts(model, options["library"], output)
+    coef, basis, theta, names, sindy, m = _model_parts(
+        model, options["library"], output, _n_inputs(options)
+    )
     if not np.all(np.isfinite(coef)):
         raise ValueError("model coefficients contain NaN or inf")
-    space = ModelSpace.of(basis, output=output, n_targets=coef.shape[0])
+    input_action = options.get("input_action")
+    if m:
+        n_states = basis.n_vars - m if output != "vector" else coef.shape[0]
+        space = control_space(basis, n_states, m, output, coef.shape[0])
+    else:
+        if input_action is not None:
+            raise ValueError(
+                "input_action was given but the model has no control inputs"
+            )
+        space = ModelSpace.of(basis, output=output, n_targets=coef.shape[0])
     coef = space.check_coef(coef, "model coefficients")
-    data = _regression(sindy, basis, x, t, x_dot, trajectories_mode)
-    if data is None and x is not None and not isinstance(x, list | tuple):
+    data = _regression(sindy, basis, x, t, x_dot, trajectories_mode, u, m)
+    if x is not None and m:
+        samples = _check_samples(
+            _stacked(x, u, m), space.n_vars, "the sample points (x, u)"
+        )
+    elif x is not None and data is None and not isinstance(x, list | tuple):
         samples = _check_samples(x, space.n_vars)
     elif x is not None:
         samples = _check_samples(np.vstack(as_trajectory_list(x)), space.n_vars)
@@ -193,14 +376,27 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
         options["inner_product"], samples, options.get("sample_points")
     )
     method = _method(options, data, sindy is not None or theta is not None)
-    cands = _candidates(candidates, space.n_vars)
+    cands = _candidates(candidates, space.n_vars - m, m, input_action)
     matrix = LieDerivativeMatrix(space, cands, norm)
     alpha = check_scalar("alpha", options["alpha"], low=0.0, high=1.0)
     margin = options.get("margin")
     if margin is not None:
         margin = check_scalar("margin", margin, low=0.0)
+    elements = _input_elements(input_action, options.get("discrete"), m)
     return DiscoveryProblem(
-        coef, space, cands, norm, matrix, method, data, names, sindy, alpha, margin
+        coef,
+        space,
+        cands,
+        norm,
+        matrix,
+        method,
+        data,
+        names,
+        sindy,
+        alpha,
+        margin,
+        m,
+        elements,
     )
 
 

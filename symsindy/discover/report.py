@@ -134,6 +134,11 @@ class DiscoveryReport:
         Which discrete candidates were searched.
     bootstrap_dims : ndarray or None
         Dimension found by each bootstrap replicate.
+    n_inputs : int
+        Control inputs of the model (0: none).
+    input_action : SymmetryGroup or None
+        How the returned group acts on the control inputs (one generator per
+        generator, one element per discrete generator); None: unchanged.
     """
 
     singular_values: np.ndarray
@@ -156,6 +161,26 @@ class DiscoveryReport:
     signal_p_value: float | None = None
     discrete_family: str = ""
     bootstrap_dims: np.ndarray | None = None
+    n_inputs: int = 0
+    input_action: object = None
+
+    def inputs_line(self) -> str | None:
+        """E.g. ``"inputs: unchanged"`` (None without control inputs)."""
+        if not self.n_inputs:
+            return None
+        if self.input_action is None:
+            return f"inputs ({self.n_inputs}): unchanged"
+        act = self.input_action
+        parts = []
+        if act.dim:
+            gens = "; ".join(np.array2string(A, precision=3) for A in act.generators)
+            parts.append(f"generators {gens}")
+        if act.discrete:
+            elems = "; ".join(np.array2string(R, precision=3) for R in act.discrete)
+            parts.append(f"elements {elems}")
+        return f"inputs ({self.n_inputs}): transformed with the states by " + ", ".join(
+            parts
+        )
 
     @property
     def bootstrap_dim_frequency(self) -> dict[int, float] | None:
@@ -178,7 +203,7 @@ class DiscoveryReport:
 
     def summary_lines(self) -> list[str]:
         """The evidence, one line per item (used by ``SymmetryGroup.summary``)."""
-        lines = []
+        lines = [] if self.inputs_line() is None else [self.inputs_line()]
         if self.method == "test":
             lines.append(
                 f"decided by likelihood-ratio tests at level alpha = {self.alpha:g}"
@@ -241,4 +266,5 @@ class DiscoveryReport:
                 "relative_increase": self.group_test.relative_increase,
             },
             "verdicts": [v.to_dict() for v in self.verdicts],
+            "inputs": self.inputs_line(),
         }

@@ -85,6 +85,9 @@ def discover_symmetries(
     x=None,
     t=None,
     x_dot=None,
+    u=None,
+    n_inputs: int | None = None,
+    input_action=None,
     snap: bool = True,
     n_bootstrap: int = 0,
     n_jobs: int | None = None,
@@ -144,6 +147,18 @@ def discover_symmetries(
         Time step or times of the training data.
     x_dot : array or list of arrays, optional
         Measured derivatives of the training data.
+    u : array or list of arrays, optional
+        Control inputs of the training data (SINDYc: a model fitted with
+        ``model.fit(x, t, u=u)``; required with data for such a model).
+    n_inputs : int, optional
+        Number of control inputs of a raw coefficient matrix (its library runs
+        over the states followed by the inputs); read from a fitted model.
+    input_action : LieAlgebra or SymmetryGroup on R^m, optional
+        How the candidates act on the control inputs: one input generator per
+        candidate generator (matched in order), and, for a SymmetryGroup with
+        discrete elements, one per explicit discrete candidate. Default: the
+        inputs are unchanged. Candidates and discrete candidates always act on
+        the ``n`` states.
     snap : bool, default True
         Propose exact neighbours (simple fractions in a pivoted basis) of the
         numerically found generators. Enforcing a slightly-off generator would
@@ -163,10 +178,14 @@ def discover_symmetries(
     Returns
     -------
     SymmetryGroup
-        With an orthonormal algebra basis; as ``discrete``, a generating set of
-        the discrete symmetries found, modulo those already implied by the
-        continuous part; and a :class:`DiscoveryReport` in ``.report`` with the
-        evidence for every tested candidate.
+        Acting on the ``n`` states, with an orthonormal algebra basis; as
+        ``discrete``, a generating set of the discrete symmetries found, modulo
+        those already implied by the continuous part; and a
+        :class:`DiscoveryReport` in ``.report`` with the evidence for every
+        tested candidate. With control inputs the report's
+        candidates, verdicts and discrete residuals are on ``(x, u)``, and
+        ``report.input_action`` says how the inputs transform (None:
+        unchanged; pass it as ``input_action=`` to the enforcing optimizers).
 
     Examples
     --------
@@ -182,6 +201,10 @@ def discover_symmetries(
         x=x,
         t=t,
         x_dot=x_dot,
+        u=u,
+        n_inputs=n_inputs,
+        input_action=input_action,
+        discrete=discrete,
         output=output,
         inner_product=inner_product,
         sample_points=sample_points,
@@ -246,11 +269,15 @@ def discover_symmetries(
         bootstrap_dims=boot_dims,
     )
     discrete_found = [] if disc is None else disc.generators
+    algebra, discrete_found, inputs = problem.restrict(algebra, discrete_found)
+    report.n_inputs = problem.n_inputs
+    report.input_action = inputs
+    names = problem.names[: problem.n_states] if problem.names else None
     return SymmetryGroup(
         algebra,
         discrete_found,
-        n=problem.n,
-        coordinate_names=problem.names,
+        n=problem.n_states,
+        coordinate_names=names,
         report=report,
     )
 

@@ -39,11 +39,18 @@ from tqdm.auto import tqdm
 
 from .._validation import check_finite, check_sample_weight, validate_xy
 from ..algebra import LieAlgebra
+from ..control import control_action, control_space
+from ..group import SymmetryGroup
 from ..regression_data import DEFAULT_MAX_LAG
 from ..spaces import ModelSpace, resolve_basis
 from ..spectrum import FunctionNorm, LieDerivativeMatrix
 from ..tolerances import PROMOTED_SYMMETRY_TOL, SUPPORT_TOL
-from .base import DirectFitOptimizer, infer_basis
+from .base import (
+    DirectFitOptimizer,
+    infer_basis,
+    infer_basis_with_inputs,
+    library_basis,
+)
 from .nuclear_norm import (
     InterpolationConstraint,
     PromotionProblem,
@@ -282,6 +289,13 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         Scales of the orthonormalised candidate generators (default all 1).
     output : {"vector", "invariant"}, default "vector"
     library : Monomials or pysindy.PolynomialLibrary, optional
+    input_action : LieAlgebra or SymmetryGroup on R^m, optional
+        With control inputs (SINDYc, ``ps.SINDy.fit(x, u=u)``): how each
+        candidate generator acts on the ``m`` inputs (one input generator per
+        candidate generator, matched in order). Default: the inputs are
+        unchanged. Candidates act on the states; the penalised Lie derivatives
+        are those of the candidates extended to ``(x, u)``
+        (:func:`symsindy.control.control_action`).
     solver : {"admm", "cvxpy"}, default "admm"
     snap : bool, default False
         With a numeric ``sym_weight``: discover the promoted model's symmetry
@@ -343,6 +357,7 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         candidate_weights=None,
         output: str = "vector",
         library=None,
+        input_action=None,
         solver: str = "admm",
         snap: bool = False,
         snap_tol: float | None = None,
@@ -375,6 +390,7 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         self.candidate_weights = candidate_weights
         self.output = output
         self.library = library
+        self.input_action = input_action
         self.solver = solver
         self.snap = snap
         self.snap_tol = snap_tol
@@ -433,6 +449,7 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
             )
 
     def _basis(self, n_features: int, n_targets: int, theta):
+        """The library's monomials; sets ``n_inputs_`` (control inputs)."""
         if self.candidates is not None:
             if not isinstance(self.candidates, LieAlgebra):
                 raise TypeError(
@@ -451,21 +468,52 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         if self.output == "vector" and n_targets != n:
             raise ValueError(
                 f"candidates act on R^{n} but y has {n_targets} columns; a vector "
-                "field needs one derivative per state"
+                "field needs one derivative per state (with control inputs the "
+                "candidates act on the states only: give the inputs' action as "
+                "input_action=...)"
             )
+        action = self.input_action
+        if action is not None and not isinstance(action, LieAlgebra | SymmetryGroup):
+            raise TypeError(
+                "input_action must be a LieAlgebra or SymmetryGroup acting on the "
+                f"control inputs, or None; got {type(action).__name__}"
+            )
+        hint = 0 if action is None else int(action.n)
         if self.library is not None:
-            basis = resolve_basis(self.library, n)
+            basis = library_basis(self.library, n + hint)
+        elif theta is None:
+            basis = infer_basis(n_features, n + hint)
         else:
-            basis = infer_basis(n_features, n, theta)
+            try:  # the data say how many inputs there are (degree >= 2)
+                basis = infer_basis_with_inputs(n_features, n, theta)
+            except ValueError:
+                if not hint:
+                    raise
+                basis = infer_basis(n_features, n + hint, theta)
         if len(basis) != n_features:
             raise ValueError(
                 f"library has {len(basis)} features but x has {n_features}"
             )
+        self.n_inputs_ = basis.n_vars - n
+        if self.n_inputs_ < 0:
+            raise ValueError(
+                f"the library has {basis.n_vars} variables but the candidates act "
+                f"on R^{n}"
+            )
+        if action is not None and self.n_inputs_ != action.n:
+            raise ValueError(
+                f"input_action acts on R^{action.n} but the library has "
+                f"{self.n_inputs_} control inputs (variables after the {n} states)"
+            )
         return basis
 
+    def _state_candidates(self, n: int) -> LieAlgebra:
+        return self.candidates or LieAlgebra.gl(n)
+
     def _candidates(self, n: int, units: _Units) -> tuple[LieAlgebra, LieAlgebra]:
-        """Orthonormal candidates in original and in normalised units."""
-        base = self.candidates or LieAlgebra.gl(n)
+        """Orthonormal candidates in original and in normalised units, extended
+        to the control inputs (if any)."""
+        base = self._extended(self._state_candidates(n))
         original = base.orthonormalized()
         normalised = units.algebra(base).orthonormalized()
         if self.candidate_weights is not None:
@@ -479,6 +527,15 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
             original = LieAlgebra(original.coefficients * scale, original.degree)
             normalised = LieAlgebra(normalised.coefficients * scale, base.degree)
         return original, normalised
+
+    def _extended(self, candidates: LieAlgebra) -> LieAlgebra:
+        """State candidates as generators of ``(x, u)`` (unchanged without inputs)."""
+        if not self.n_inputs_:
+            return candidates
+        action = self.input_action
+        if isinstance(action, SymmetryGroup):
+            action = action.algebra if action.dim else None
+        return control_action(candidates, self.n_inputs_, action).algebra
 
     def _norms(self, basis, stats, units, states, weights):
         """The function norm in normalised and in original units."""
@@ -512,9 +569,13 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
     def _prepare(self, stats, basis, states=None, weights=None, design=None):
         """Build the problem once (normalised units) for ``stats``."""
         units = _Units.of(basis, stats)
-        plain = ModelSpace.of(basis, basis.n_vars, self.output, stats.xty.shape[1])
+        n, t = basis.n_vars - self.n_inputs_, stats.xty.shape[1]
+        if self.n_inputs_:
+            plain = control_space(basis, n, self.n_inputs_, self.output, t)
+        else:
+            plain = ModelSpace.of(basis, basis.n_vars, self.output, t)
         space = _CachedSpace(plain.basis, plain.n_targets, plain.output)
-        cand, cand_n = self._candidates(basis.n_vars, units)
+        cand, cand_n = self._candidates(n, units)
         norm_n, norm = self._norms(
             basis,
             stats,
@@ -553,6 +614,7 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
             thresholds,
         )
         setup.extras["candidates_normalised"] = cand_n
+        setup.extras["state_candidates"] = units.algebra(self._state_candidates(n))
         setup.extras["inference"] = _inference_statistics(stats, raw, weights)
         if raw is not None:  # weighted rows: the enforced refits use them
             root = np.ones(len(raw[0])) if raw[2] is None else np.sqrt(raw[2])
@@ -770,7 +832,6 @@ def _design(setup):
 def _snap(opt, setup, w, tol):
     """The exact symmetry of the promoted model ``w`` (normalised units)."""
     from ..discover import DEFAULT_TOL, discover_symmetries
-    from ..group import SymmetryGroup
 
     tol = DEFAULT_TOL if tol is None else tol
     coef = w.reshape(setup.space.shape)
@@ -781,10 +842,17 @@ def _snap(opt, setup, w, tol):
     kwargs = dict(inner_product="coefficients")
     if kind in ("data", "samples") and x is not None:
         kwargs = dict(inner_product="data", x=x)
+    candidates = setup.extras["candidates_normalised"]
+    m = opt.n_inputs_
+    if m:  # discovery extends the state candidates to the inputs itself
+        candidates = setup.extras["state_candidates"]
+        kwargs.update(n_inputs=m, input_action=opt.input_action)
+        if "x" in kwargs:
+            kwargs.update(x=x[:, :-m], u=x[:, -m:])
     found = discover_symmetries(
         coef,
         library=setup.basis,
-        candidates=setup.extras["candidates_normalised"],
+        candidates=candidates,
         tol=tol,
         discrete=None,
         output=opt.output,
@@ -794,6 +862,11 @@ def _snap(opt, setup, w, tol):
         algebra = setup.units.algebra(found.algebra, inverse=True)
         found = SymmetryGroup(algebra, report=found.report)
     return found
+
+
+def _input_action(group):
+    """How a snapped group acts on the control inputs (None: unchanged)."""
+    return getattr(group.report, "input_action", None)
 
 
 def _enforced_refit(opt, setup, group, full=False):
@@ -815,6 +888,7 @@ def _enforced_refit(opt, setup, group, full=False):
         alpha=0.0,
         library=setup.basis,
         output=opt.output,
+        input_action=_input_action(group),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -24,6 +24,8 @@ __all__ = [
     "regression_data",
     "edge_rows",
     "without_edge_rows",
+    "integral_data",
+    "INTEGRAL_WINDOW",
     "DEFAULT_MAX_LAG",
     "EDGE_DEPTH",
     "EDGE_INFLATION",
@@ -39,6 +41,17 @@ EDGE_DEPTH = 60
 #: distance from the end (pooled over trajectories and both ends) exceeds this
 #: multiple of the interior's, significantly.
 EDGE_INFLATION = 4.0
+
+#: Smallest and largest number of samples (steps) per window of the integral
+#: rows (:func:`integral_data`); always even, for Simpson's rule.
+INTEGRAL_WINDOW = (2, 50)
+
+#: The window is the longest over which the states move by at most this
+#: fraction of their spread (RMS increment over RMS deviation).
+INTEGRAL_WINDOW_MOTION = 0.5
+
+#: The default window leaves at least this many rows per library term.
+INTEGRAL_ROWS_PER_TERM = 10
 
 #: Level of "significantly" in :func:`edge_rows`.
 _EDGE_ALPHA = 1e-3
@@ -68,9 +81,9 @@ class RegressionData:
     theta : ndarray (n_samples, n_features)
     targets : ndarray (n_samples, n_targets)
     trajectory_ids : ndarray (n_samples,) of int
-    numerical_derivatives : bool
-        Whether the targets were computed from the states (pysindy's
-        differentiation) rather than measured.
+    targets_kind : {"measured", "derivatives", "integral"}
+        Measured derivatives, derivatives computed from the states by pysindy's
+        differentiation, or the increments of :func:`integral_data`.
     edge_distance : ndarray (n_samples,) of int, optional
         Distance of each row from the nearer end of its trajectory.
     """
@@ -78,7 +91,7 @@ class RegressionData:
     theta: np.ndarray
     targets: np.ndarray
     trajectory_ids: np.ndarray
-    numerical_derivatives: bool = False
+    targets_kind: str = "measured"
     edge_distance: np.ndarray | None = None
 
     @property
@@ -95,7 +108,7 @@ class RegressionData:
             self.theta[rows],
             self.targets[rows],
             np.arange(len(rows)),
-            self.numerical_derivatives,
+            self.targets_kind,
         )
 
     def without(self, rows: np.ndarray) -> RegressionData:
@@ -107,7 +120,7 @@ class RegressionData:
             self.theta[keep],
             self.targets[keep],
             self.trajectory_ids[keep],
-            self.numerical_derivatives,
+            self.targets_kind,
             distance,
         )
 
@@ -144,7 +157,11 @@ def regression_data(model, x, t=None, x_dot=None, u=None) -> RegressionData:
     )
     keep = np.all(np.isfinite(theta), axis=1) & np.all(np.isfinite(targets), axis=1)
     return RegressionData(
-        theta[keep], targets[keep], ids[keep], x_dot is None, distance[keep]
+        theta[keep],
+        targets[keep],
+        ids[keep],
+        "measured" if x_dot is not None else "derivatives",
+        distance[keep],
     )
 
 
@@ -177,7 +194,7 @@ def edge_rows(data: RegressionData, residuals: np.ndarray) -> np.ndarray:
 
     distance = data.edge_distance
     none = np.zeros(0, dtype=int)
-    if not data.numerical_derivatives or distance is None:
+    if data.targets_kind != "derivatives" or distance is None:
         return none
     interior = distance >= EDGE_DEPTH
     if interior.sum() < max(EDGE_DEPTH, data.n_samples // 4):
@@ -248,3 +265,100 @@ def without_edge_rows(data: RegressionData) -> tuple[RegressionData, int]:
     coef, _ = least_squares(data.statistics(max_lag=0))
     edges = edge_rows(data, data.targets - data.theta @ coef.T)
     return data.without(edges), int(edges.size)
+
+
+def integral_data(basis, x, t, window: int | None = None) -> RegressionData:
+    """Rows of the integral form of the model, free of derivative bias.
+
+    Over consecutive windows ``[t_a, t_b]`` of each trajectory,
+    ``x(t_b) - x(t_a) = C int_a^b Theta(x(t)) dt`` holds exactly for the model
+    ``x' = C Theta(x)``. The targets are differences of the measured states and
+    the features Simpson integrals of the library over the measured states, so
+    no derivative is estimated: state noise enters the targets as noise
+    (windows share no sample, so the rows' errors are independent) instead of
+    as the systematic error of a smoothing filter, and Simpson's rule errs by
+    ``h^4 / 180`` times the fourth time derivative (1e-7 of the signal at 100
+    samples per period). The
+    coefficients ``C`` are those of the derivative form, so every symmetric
+    subspace is the same. Each row is divided by its window's duration: the
+    targets are mean derivatives and the features mean library values, on the
+    scale of the derivative form (what optimizers refitted on these rows, e.g.
+    by the bootstrap, expect of their ridge and threshold parameters).
+
+    Longer windows carry more signal per unit of noise (the increment grows
+    with the window, its noise does not), so by default the window is the
+    longest (within ``INTEGRAL_WINDOW``) over which the states move by at most
+    ``INTEGRAL_WINDOW_MOTION`` of their spread, and short enough to leave
+    ``INTEGRAL_ROWS_PER_TERM`` rows per library term.
+
+    Parameters
+    ----------
+    basis : Monomials
+        The library (over the states).
+    x : array (n_times, n) or list of arrays
+        Measured states.
+    t : float, array or list of arrays
+        Time step or times (see :func:`symsindy.trajectories.as_time_list`).
+    window : int, optional
+        Steps per window (even); default: chosen as above.
+
+    Returns
+    -------
+    RegressionData
+        With ``targets_kind="integral"`` and no end rows to leave out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symsindy import Monomials
+    >>> t = np.linspace(0, 2, 201)
+    >>> x = np.exp(-t)[:, None]                       # x' = -x
+    >>> rows = integral_data(Monomials(1, 1, 1), x, t, window=10)
+    >>> coef = np.linalg.lstsq(rows.theta, rows.targets, rcond=None)[0]
+    >>> np.round(coef.ravel(), 6).tolist()
+    [-1.0]
+    """
+    from scipy.integrate import simpson
+
+    from .trajectories import as_time_list, as_trajectory_list
+
+    trajs = as_trajectory_list(x)
+    times = as_time_list(t, trajs)
+    if window is None:
+        window = _integral_window(trajs, INTEGRAL_ROWS_PER_TERM * len(basis))
+    elif isinstance(window, bool) or not isinstance(window, int) or window < 2:
+        raise ValueError(f"window must be an even integer >= 2, got {window!r}")
+    window += window % 2
+    features, targets, ids = [], [], []
+    for k, (xk, tk) in enumerate(zip(trajs, times, strict=True)):
+        if np.ndim(tk) == 0:
+            tk = tk * np.arange(len(xk))
+        # Windows share no sample, so that the rows' errors are independent.
+        starts = np.arange(0, len(xk) - window, window + 1)
+        inside = starts[:, None] + np.arange(window + 1)  # (n_windows, window + 1)
+        values = basis.evaluate(xk)[inside]
+        times_k = np.broadcast_to(tk[inside][..., None], values.shape)
+        duration = (tk[starts + window] - tk[starts])[:, None]
+        features.append(simpson(values, x=times_k, axis=1) / duration)
+        targets.append((xk[starts + window] - xk[starts]) / duration)
+        ids.append(np.full(len(starts), k))
+    return RegressionData(
+        np.vstack(features), np.vstack(targets), np.concatenate(ids), "integral"
+    )
+
+
+def _integral_window(trajs, min_rows: int) -> int:
+    """The default window of :func:`integral_data` (see there)."""
+    lowest, highest = INTEGRAL_WINDOW
+    spread = np.std(np.vstack(trajs), axis=0)
+    spread = np.where(spread > 0, spread, 1.0)
+    best = lowest
+    for w in range(lowest, highest + 1, 2):
+        rows = sum(max((len(xk) - 1) // (w + 1), 0) for xk in trajs)
+        steps = [(xk[w:] - xk[:-w]) / spread for xk in trajs if len(xk) > w]
+        if rows < min_rows or not steps:
+            break
+        if np.sqrt(np.mean(np.vstack(steps) ** 2)) > INTEGRAL_WINDOW_MOTION:
+            break
+        best = w
+    return best

@@ -13,7 +13,11 @@ from symsindy import (
     datasets,
     discover_symmetries,
 )
-from symsindy.regression_data import regression_data, without_edge_rows
+from symsindy.regression_data import (
+    integral_data,
+    regression_data,
+    without_edge_rows,
+)
 
 
 def _fit(x, x_dot=None, t=1.0, threshold=0.01):
@@ -52,32 +56,54 @@ def test_exact_derivatives_give_the_known_group(name):
     assert G.report.group_test is None or G.report.group_test.accepted
 
 
-def test_enforcing_the_returned_group_reproduces_the_accepted_refit():
-    """Round trip on noisy data: no collapse, the refit's residual is reproduced."""
+def _hopf_round_trip(rows):
     sys = datasets.get_system("hopf")
     t = np.arange(0, 8, 0.01)
     xs = datasets.simulate(sys, 6, t, noise=0.02, seed=0)
     model = _fit(xs, t=t, threshold=0.1)
-    G = discover_symmetries(model, x=xs, t=t, discrete=None)
+    G = discover_symmetries(model, x=xs, t=t, discrete=None, rows=rows)
     assert G.dim == 1 and G.report.snapped
-    refit = G.report.group_test
     enforced = ps.SINDy(
         feature_library=LiePolynomialLibrary(degree=3),
         optimizer=EquivariantSTLSQ(G, threshold=0.0, alpha=0.0),
         differentiation_method=ps.SmoothedFiniteDifference(),
     ).fit(xs, t=t)
     coef = np.asarray(enforced.optimizer.coef_)
+    # Never a collapsed model, and close to the accepted refit.
     assert np.linalg.norm(coef) > 0.5 * np.linalg.norm(sys.coefficients(3))
-    # The test leaves out the end rows of the smoothed derivatives; on the same
-    # rows, the unweighted and the test's weighted least squares differ only by
-    # the (nearly equal) weights of the two targets.
+    np.testing.assert_allclose(coef, G.report.group_test.coef, atol=5e-2)
+    return sys, xs, t, model, G
+
+
+def _refit_on(rows, G):
+    # Integral rows are not monomials of the states: name the library.
+    opt = EquivariantSTLSQ(G, library=Monomials(2, 3), threshold=0.0, alpha=0.0)
+    return opt.fit(rows.theta, rows.targets).coef_
+
+
+def test_enforcing_the_returned_group_on_the_tested_rows_reproduces_the_refit():
+    """Round trip on noisy data with the default (integral) rows of the test.
+
+    On the same rows, the unweighted and the test's weighted least squares
+    differ only by the (nearly equal) weights of the two targets.
+    """
+    sys, xs, t, _, G = _hopf_round_trip("auto")
+    rows = integral_data(Monomials(2, 3), xs, t)
+    assert G.report.noise.n_samples == rows.n_samples
+    refit = G.report.group_test.coef
+    np.testing.assert_allclose(_refit_on(rows, G), refit, atol=2e-3)
+    # Free of derivative bias, the refit is close to the true model.
+    np.testing.assert_allclose(refit, sys.coefficients(3), atol=3e-2)
+
+
+def test_derivative_rows_leave_out_the_biased_trajectory_ends():
+    """With the user's own rows, the end rows of the smoothed derivatives are
+    left out of the test, and enforcing on the tested rows reproduces it."""
+    _, xs, t, model, G = _hopf_round_trip("derivatives")
     assert G.report.noise.edge_rows > 0
-    rows, _ = without_edge_rows(regression_data(model, xs, t=t))
-    same_rows = EquivariantSTLSQ(G, threshold=0.0, alpha=0.0)
-    same_rows.fit(rows.theta, rows.targets)
-    np.testing.assert_allclose(same_rows.coef_, refit.coef, atol=2e-3)
-    # On all rows the end rows move the symmetric fit only a little.
-    np.testing.assert_allclose(coef, refit.coef, atol=5e-2)
+    rows, n_edges = without_edge_rows(regression_data(model, xs, t=t))
+    assert n_edges == G.report.noise.edge_rows
+    np.testing.assert_allclose(_refit_on(rows, G), G.report.group_test.coef, atol=2e-3)
 
 
 def test_slightly_broken_hopf_flips_as_the_data_grow():

@@ -298,7 +298,10 @@ def test_bootstrap_replicates_find_the_same_rotation():
     G = discover_symmetries(model, x=xs, t=t, discrete=None, n_bootstrap=3)
     spectra = G.report.bootstrap_relative_singular_values
     assert spectra.shape == (3, 4) and np.all(np.isfinite(spectra))
-    assert np.all(spectra[:, -1] < 0.05) and np.all(spectra[:, -2] > 0.5)
+    # Replicates refit the user's optimizer on the test's integral rows (one per
+    # window, so fewer rows than derivatives): the rotation stays an order of
+    # magnitude below the broken directions.
+    assert np.all(spectra[:, -1] < 0.1) and np.all(spectra[:, -2] > 0.5)
     assert G.report.bootstrap_dims.tolist() == [1, 1, 1]
 
 

@@ -53,7 +53,11 @@ def bootstrap_spectra(
 def _replicate(problem: DiscoveryProblem, data, tau):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        opt = clone(problem.sindy.optimizer).fit(data.theta, data.targets)
+        opt = clone(problem.sindy.optimizer)
+        if opt.get_params().get("library", False) is None:
+            # Integral rows are not monomials of the states: name the library.
+            opt.set_params(library=problem.space.basis)
+        opt.fit(data.theta, data.targets)
     coef = np.asarray(opt.coef_, dtype=float)
     rel = problem.matrix.relative_singular_values(coef)
     if problem.method != "test":

@@ -316,16 +316,25 @@ def decide_discrete_by_test(
     order = np.argsort(bounds, kind="stable")
     pending = [i for i in order if bounds[i] <= crit_all]
     signed = _as_signed_permutations(cands)
+    action = None
+    if signed is not None:  # built once: the implied checks reuse it
+        action = _SignedPermutations(
+            *signed, problem.space.basis, _acts_on_outputs(problem)
+        )
     current = base_test.coef if base_test is not None else ctx.noise.coef
     accepted: list[np.ndarray] = []
     holding: list[np.ndarray] = []
     verdicts: list[Verdict] = []
     group_test = base_test
     n_tests = 0
+    refit_changed = True
     while pending:
-        implied = _implied(problem, cands, pending, current, signed)
-        holding += [cands[i] for i in pending if implied[i]]
-        pending = [i for i in pending if not implied[i]]
+        # Only an accepted element changes the refit, and with it what is implied.
+        if refit_changed:
+            implied = _implied(problem, cands, pending, current, action)
+            holding += [cands[i] for i in pending if implied[i]]
+            pending = [i for i in pending if not implied[i]]
+            refit_changed = False
         if not pending:
             break
         i = pending.pop(0)
@@ -356,6 +365,7 @@ def decide_discrete_by_test(
             accepted.append(cands[i])
             holding.append(cands[i])
             current, group_test = test.coef, test
+            refit_changed = True
     n_rejected = int(np.sum(bounds > crit_all))
     if n_rejected:
         family += f" ({n_rejected} rejected by the lower bound of their statistic)"
@@ -376,21 +386,21 @@ def _is_full_family(discrete, n: int) -> bool:
     )
 
 
-def _implied(problem, cands, pending, coef, signed) -> dict:
-    """Which pending candidates the refit ``coef`` satisfies exactly."""
+def _implied(problem, cands, pending, coef, action) -> dict:
+    """Which pending candidates the refit ``coef`` satisfies exactly.
+
+    ``action``: the signed-permutation action of all candidates, or None.
+    """
     if not pending:
         return {}
     scale = max(np.linalg.norm(coef), 1e-300)
     idx = np.asarray(pending)
-    if signed is not None:
-        action = _SignedPermutations(
-            signed[0][idx],
-            signed[1][idx],
-            problem.space.basis,
-            _acts_on_outputs(problem),
-        )
-        res = np.linalg.norm(
-            action.apply(coef, np.arange(len(idx))).reshape(len(idx), -1), axis=1
+    if action is not None:
+        res = np.concatenate(
+            [
+                np.linalg.norm(action.apply(coef, idx[b]).reshape(len(b), -1), axis=1)
+                for b in _batches(len(idx))
+            ]
         )
     else:
         res = np.array(

@@ -27,7 +27,12 @@ from ..algebra import LieAlgebra
 from ..control import control_action, control_space
 from ..group import SymmetryGroup
 from ..inference import DEFAULT_ALPHA
-from ..regression_data import RegressionData, regression_data
+from ..regression_data import (
+    INTEGRAL_WINDOW,
+    RegressionData,
+    integral_data,
+    regression_data,
+)
 from ..spaces import ModelSpace, resolve_basis
 from ..spectrum import FunctionNorm, LieDerivativeMatrix
 from ..trajectories import as_trajectory_list, fit_sindy
@@ -291,7 +296,29 @@ def _input_elements(input_action, discrete, n_inputs):
     return list(input_action.discrete)
 
 
-def _regression(sindy, basis, x, t, x_dot, trajectories_mode, u, n_inputs):
+#: Which rows the tests use (see :func:`discover_symmetries`).
+ROWS = ("auto", "integral", "derivatives")
+
+
+def _use_integral_rows(rows, x, t, x_dot, u) -> bool:
+    if rows not in ROWS:
+        raise ValueError(f"rows must be one of {ROWS}, got {rows!r}")
+    if rows == "derivatives":
+        return False
+    if rows == "integral":
+        if t is None or u is not None:
+            raise ValueError(
+                "rows='integral' needs the times t of the states x (and is not "
+                "available with control inputs u)"
+            )
+        return True
+    if t is None or x_dot is not None or u is not None:
+        return False
+    shortest = min(len(xi) for xi in as_trajectory_list(x))
+    return shortest > 2 * INTEGRAL_WINDOW[0]
+
+
+def _regression(sindy, basis, x, t, x_dot, trajectories_mode, u, n_inputs, rows):
     """Regression rows for the test, or None when no derivatives are known."""
     if u is not None and not n_inputs:
         raise ValueError(
@@ -314,6 +341,8 @@ def _regression(sindy, basis, x, t, x_dot, trajectories_mode, u, n_inputs):
             ),
             differentiation_method=ps.SmoothedFiniteDifference(),
         )
+    if _use_integral_rows(rows, x, t, x_dot, u):
+        return integral_data(basis, x, t)
     if trajectories_mode or isinstance(x, list | tuple):
         x = as_trajectory_list(x)
         if u is not None:
@@ -359,7 +388,9 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
             )
         space = ModelSpace.of(basis, output=output, n_targets=coef.shape[0])
     coef = space.check_coef(coef, "model coefficients")
-    data = _regression(sindy, basis, x, t, x_dot, trajectories_mode, u, m)
+    data = _regression(
+        sindy, basis, x, t, x_dot, trajectories_mode, u, m, options.get("rows", "auto")
+    )
     if x is not None and m:
         samples = _check_samples(
             _stacked(x, u, m), space.n_vars, "the sample points (x, u)"

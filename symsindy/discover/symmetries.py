@@ -50,7 +50,7 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
         data, n_edges = without_edge_rows(data)
     margin = problem.margin
     if margin is None:
-        margin = DERIVATIVE_BIAS_MARGIN if data.numerical_derivatives else 0.0
+        margin = DERIVATIVE_BIAS_MARGIN if data.targets_kind != "measured" else 0.0
     stats = data.statistics()
     noise = estimate_noise(stats, tau=tau, margin=margin)
     noise.edge_rows = n_edges
@@ -77,6 +77,7 @@ def discover_symmetries(
     method: str = "auto",
     alpha: float = DEFAULT_ALPHA,
     margin: float | None = None,
+    rows: str = "auto",
     tol: float | None = None,
     discrete_tol: float | None = None,
     inner_product: str = "auto",
@@ -132,6 +133,17 @@ def discover_symmetries(
         RMS per sample: a symmetry broken by less counts as holding. Default:
         ``DERIVATIVE_BIAS_MARGIN`` (0.3 %) when the derivatives are computed
         from the states (their bias is not noise), 0 with measured ``x_dot``.
+    rows : {"auto", "integral", "derivatives"}
+        The regression rows of the test. ``"integral"``: the integral form
+        ``x(t_b) - x(t_a) = C int Theta dt`` over windows of the measured
+        states (:func:`symsindy.regression_data.integral_data`), free of the
+        bias of numerical derivatives, which otherwise decides the test on
+        smooth noise-free data (a smoothing filter's error is a non-polynomial
+        function of the state, and its least-squares fit on a non-symmetric
+        sample of states is not symmetric). ``"derivatives"``: exactly the rows
+        the model was fitted on (pysindy's differentiation of ``x``, or
+        ``x_dot``). ``"auto"``: integral rows when states and times are given
+        without measured derivatives or control inputs, else derivatives.
     tol, discrete_tol : float, optional
         Thresholds of the tolerance rule (``discrete_tol`` defaults to ``tol``).
     inner_product : {"auto", "data", "coefficients", "samples"}
@@ -212,6 +224,7 @@ def discover_symmetries(
         tol=tol,
         alpha=alpha,
         margin=margin,
+        rows=rows,
         degree=degree,
         threshold=threshold,
     )

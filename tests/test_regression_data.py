@@ -1,0 +1,139 @@
+"""The rows of the tests: integral form, end rows of numerical derivatives."""
+
+import numpy as np
+import pysindy as ps
+import pytest
+from scipy.integrate import solve_ivp
+
+from symsindy import LieAlgebra, Monomials, SymmetryGroup, datasets, equivariant_basis
+from symsindy.inference import estimate_noise, subspace_test
+from symsindy.regression_data import (
+    RegressionData,
+    edge_rows,
+    integral_data,
+    regression_data,
+)
+
+HOPF = datasets.get_system("hopf")
+T = np.arange(0, 8, 0.01)
+
+
+def _accurate(x0):
+    # DOP853 at 1e-13: the rows' own error, not the simulation's, is measured.
+    sol = solve_ivp(
+        lambda _, x: HOPF.rhs(x[None])[0],
+        (0, T[-1]),
+        x0,
+        t_eval=T,
+        method="DOP853",
+        rtol=1e-13,
+        atol=1e-13,
+    )
+    return sol.y.T
+
+
+CLEAN = [_accurate(x0) for x0 in np.random.default_rng(0).uniform(-2, 2, (6, 2))]
+
+
+def _relative_misfit(rows, coef):
+    """RMS of ``targets - Theta C^T`` relative to the RMS of the targets."""
+    misfit = rows.targets - rows.theta @ coef.T
+    return np.sqrt(np.mean(misfit**2) / np.mean(rows.targets**2))
+
+
+def test_integral_rows_satisfy_the_exact_model_without_derivative_bias():
+    """Noise-free Hopf: the true coefficients fit the integral rows to the
+    accuracy of the simulation, while the smoothed derivatives of the same
+    states miss them by far more (their bias)."""
+    truth = HOPF.coefficients(3)
+    integral = _relative_misfit(integral_data(Monomials(2, 3), CLEAN, T), truth)
+    assert integral < 1e-5  # Simpson error, mostly in the fast initial transient
+    model = ps.SINDy(
+        feature_library=ps.PolynomialLibrary(degree=3),
+        differentiation_method=ps.SmoothedFiniteDifference(),
+    )
+    derivative = _relative_misfit(regression_data(model, CLEAN, t=T), truth)
+    assert derivative > 100 * integral
+
+
+def test_integral_rows_are_window_means_on_the_derivative_scale():
+    """x = (cos t, sin t): the mean of x' over [a, b] is (x(b) - x(a)) / (b - a)
+    and the features are the means of the monomials over the window."""
+    t = np.linspace(0, 2 * np.pi, 401)
+    x = np.stack([np.cos(t), np.sin(t)], axis=1)
+    rows = integral_data(Monomials(2, 1, 0), x, t, window=20)
+    a, b = t[0], t[20]
+    np.testing.assert_allclose(
+        rows.targets[0], [np.cos(b) - np.cos(a), np.sin(b) - np.sin(a)] / (b - a)
+    )
+    mean_cos = (np.sin(b) - np.sin(a)) / (b - a)
+    np.testing.assert_allclose(rows.theta[0, :2], [1.0, mean_cos], rtol=1e-9)
+    assert rows.targets_kind == "integral" and rows.n_samples == 19
+
+
+def test_the_default_window_is_short_against_the_motion():
+    """Hopf at 628 samples per period allows long windows; 25 samples do not."""
+    lib = Monomials(2, 3)
+    dense = integral_data(lib, CLEAN, T)
+    sparse_t = T[::25]
+    sparse = integral_data(lib, [x[::25] for x in CLEAN], sparse_t)
+    steps_dense = len(T) * len(CLEAN) / dense.n_samples
+    steps_sparse = len(sparse_t) * len(CLEAN) / sparse.n_samples
+    assert steps_dense > 20 and steps_sparse < 4
+
+
+def test_window_is_validated():
+    with pytest.raises(ValueError, match="window"):
+        integral_data(Monomials(2, 3), CLEAN, T, window=1)
+
+
+def test_integral_test_of_a_true_symmetry_is_calibrated():
+    """Rotation-symmetric Hopf with 2 % state noise, 300 noise draws: the
+    likelihood-ratio test on integral rows (no margin) rejects the true
+    rotation at about the nominal rate, and the (broken) scaling x -> 2x
+    always."""
+    lib = Monomials(2, 3)
+    rotation = equivariant_basis(lib, SymmetryGroup(LieAlgebra.so(2))).Q
+    scaling = equivariant_basis(lib, SymmetryGroup(LieAlgebra.scaling(2))).Q
+    scale = np.sqrt(np.mean(np.vstack(CLEAN) ** 2, axis=0))
+    rng = np.random.default_rng(0)
+    p_rotation, p_scaling = [], []
+    for _ in range(300):
+        noisy = [x + 0.02 * scale * rng.normal(size=x.shape) for x in CLEAN]
+        stats = integral_data(lib, noisy, T, window=20).statistics()
+        noise = estimate_noise(stats)
+        p_rotation.append(subspace_test(stats, rotation, noise).p_value)
+        p_scaling.append(subspace_test(stats, scaling, noise).p_value)
+    rate = np.mean(np.array(p_rotation) < 0.1)
+    assert 0.03 <= rate <= 0.15
+    assert np.max(p_scaling) < 1e-6
+
+
+def _rows(n_traj=4, length=400, inflated=0, factor=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    n = n_traj * length
+    distance = np.tile(np.minimum(np.arange(length), np.arange(length)[::-1]), n_traj)
+    residuals = rng.normal(size=(n, 2))
+    residuals[distance < inflated] *= factor
+    data = RegressionData(
+        np.zeros((n, 1)),
+        np.zeros((n, 2)),
+        np.repeat(np.arange(n_traj), length),
+        "derivatives",
+        distance,
+    )
+    return data, residuals, distance
+
+
+def test_edge_rows_finds_exactly_the_inflated_ends():
+    data, residuals, distance = _rows(inflated=7, factor=10.0)
+    found = edge_rows(data, residuals)
+    np.testing.assert_array_equal(found, np.flatnonzero(distance < 7))
+
+
+def test_edge_rows_leaves_homoscedastic_and_measured_rows_alone():
+    data, residuals, _ = _rows()
+    assert edge_rows(data, residuals).size == 0
+    data, residuals, _ = _rows(inflated=7, factor=10.0)
+    data.targets_kind = "measured"
+    assert edge_rows(data, residuals).size == 0

@@ -137,3 +137,12 @@ def test_edge_rows_leaves_homoscedastic_and_measured_rows_alone():
     data, residuals, _ = _rows(inflated=7, factor=10.0)
     data.targets_kind = "measured"
     assert edge_rows(data, residuals).size == 0
+
+
+def test_bootstrap_draws_inflate_the_noise_by_their_duplication():
+    """Rows drawn (2, 1, 0) times: the statistic's noise grows by (4 + 1) / 3."""
+    from symsindy.discover.bootstrap import _draw_tau
+
+    tau = _draw_tau(np.array([1.0, 2.0]), np.array([0, 0, 1]))
+    np.testing.assert_allclose(tau, [5 / 3, 10 / 3])
+    assert _draw_tau(None, np.array([0, 1])) is None

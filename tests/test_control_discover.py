@@ -100,14 +100,9 @@ def _linear_controlled(seed=0):
     return x, u, x @ A.T + u @ B.T
 
 
-def test_scaling_is_found_only_when_the_inputs_scale_like_the_states():
-    x, u, x_dot = _linear_controlled()
-    model = _sindyc(x, u, x_dot)
-    fixed = discover_symmetries(
-        model, LieAlgebra.scaling(2), x=x, t=DT, u=u, x_dot=x_dot, discrete=None
-    )
-    assert fixed.dim == 0
-    scaled = discover_symmetries(
+def _discover_with_scaled_input(model, x, u, x_dot):
+    """Scaling candidates, the input scaling like the states."""
+    return discover_symmetries(
         model,
         LieAlgebra.scaling(2),
         x=x,
@@ -117,6 +112,16 @@ def test_scaling_is_found_only_when_the_inputs_scale_like_the_states():
         discrete=None,
         input_action=LieAlgebra.scaling(1),
     )
+
+
+def test_scaling_is_found_only_when_the_inputs_scale_like_the_states():
+    x, u, x_dot = _linear_controlled()
+    model = _sindyc(x, u, x_dot)
+    fixed = discover_symmetries(
+        model, LieAlgebra.scaling(2), x=x, t=DT, u=u, x_dot=x_dot, discrete=None
+    )
+    assert fixed.dim == 0
+    scaled = _discover_with_scaled_input(model, x, u, x_dot)
     assert scaled.dim == 1
     assert _max_principal_angle(scaled.generators, [np.eye(2)]) < 1e-12
     # the returned input action scales u by the same amount as x
@@ -160,16 +165,7 @@ def test_discovered_group_enforced_on_the_same_data_recovers_the_model():
 def test_round_trip_with_scaled_inputs_uses_the_reported_input_action():
     x, u, x_dot = _linear_controlled(seed=4)
     model = _sindyc(x, u, x_dot)
-    G = discover_symmetries(
-        model,
-        LieAlgebra.scaling(2),
-        x=x,
-        t=DT,
-        u=u,
-        x_dot=x_dot,
-        input_action=LieAlgebra.scaling(1),
-        discrete=None,
-    )
+    G = _discover_with_scaled_input(model, x, u, x_dot)
     opt = EquivariantSTLSQ(G, threshold=0.05, input_action=G.report.input_action)
     fit = ps.SINDy(feature_library=ps.PolynomialLibrary(degree=2), optimizer=opt)
     fit.fit(x, t=DT, u=u, x_dot=x_dot)

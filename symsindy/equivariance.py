@@ -25,13 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
-from threadpoolctl import threadpool_limits
 
 from .group import SymmetryGroup
 from .linalg import echelon_basis, null_space
 from .polynomials import Monomials
 from .size_guard import check_dense_blocks, progress
 from .spaces import ModelSpace
+from .threads import single_blas_thread
 
 __all__ = [
     "EquivariantBasis",
@@ -220,7 +220,7 @@ def basis_from_constraints(K, basis: Monomials) -> EquivariantBasis:
     # The blocks are small: threaded BLAS only adds synchronisation (and
     # busy-waiting threads on a loaded machine), so run them single-threaded.
     work = check_dense_blocks(blocks.sizes())
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_blas_thread():
         for idx, block in progress(blocks, work, "symmetric basis", len(blocks)):
             N = null_space(block)
             if N.shape[1] == 0:

@@ -184,6 +184,8 @@ class NoiseEstimate:
     edge_rows : int
         Rows at trajectory ends left out of the tests (see
         :func:`symsindy.regression_data.edge_rows`).
+    rows : str
+        What the rows are, for reports ("samples", "integral rows", ...).
     """
 
     variance: np.ndarray
@@ -198,6 +200,7 @@ class NoiseEstimate:
     coef: np.ndarray
     margin: float = 0.0
     edge_rows: int = 0
+    rows: str = "samples"
 
     @property
     def weights(self) -> np.ndarray:
@@ -240,7 +243,7 @@ class NoiseEstimate:
         edges = f" ({self.edge_rows} end rows left out)" if self.edge_rows else ""
         return (
             f"noise {100 * rel.max():.3g}% of the derivatives' RMS{floor}; "
-            f"autocorrelation time {tau}; {self.n_samples} samples{edges}, "
+            f"autocorrelation time {tau}; {self.n_samples} {self.rows}{edges}, "
             f"effective {int(self.n_effective.min())}{margin}"
         )
 

@@ -44,14 +44,14 @@ EDGE_INFLATION = 4.0
 
 #: Smallest and largest number of samples (steps) per window of the integral
 #: rows (:func:`integral_data`); always even, for Simpson's rule.
-INTEGRAL_WINDOW = (2, 30)
+INTEGRAL_WINDOW = (2, 50)
 
 #: The window is the longest over which the states move by at most this
 #: fraction of their spread (RMS increment over RMS deviation).
 INTEGRAL_WINDOW_MOTION = 0.5
 
 #: The default window leaves at least this many rows per library term.
-INTEGRAL_ROWS_PER_TERM = 20
+INTEGRAL_ROWS_PER_TERM = 10
 
 #: Level of "significantly" in :func:`edge_rows`.
 _EDGE_ALPHA = 1e-3

@@ -27,9 +27,9 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ._validation import check_finite, check_sample_weight
+from .threads import single_blas_thread
 
 __all__ = [
     "SufficientStatistics",
@@ -486,7 +486,7 @@ def _chunk_statistics(*args):
     Arguments as :func:`_chunk_statistics_serial`.
     """
     # Chunks are small and may run in parallel: threaded BLAS only contends.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_blas_thread():
         return _chunk_statistics_serial(*args)
 
 

@@ -256,6 +256,7 @@ class DiscoveryReport:
                 "floored": self.noise.floored.tolist(),
                 "margin": self.noise.margin,
                 "edge_rows": self.noise.edge_rows,
+                "rows": self.noise.rows,
             },
             "group_test": None
             if self.group_test is None

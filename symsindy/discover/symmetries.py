@@ -36,6 +36,14 @@ CLOSURE_WARNING = 1e-6
 DEFAULT_TOL = 2e-2
 
 
+#: How reports name the rows of each kind of regression data.
+_ROW_NAMES = {
+    "measured": "samples",
+    "derivatives": "derivative rows",
+    "integral": "integral rows (window means)",
+}
+
+
 def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
     """Noise estimate and power reference of the problem's data.
 
@@ -54,6 +62,7 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
     stats = data.statistics()
     noise = estimate_noise(stats, tau=tau, margin=margin)
     noise.edge_rows = n_edges
+    noise.rows = _ROW_NAMES[data.targets_kind]
     informative = bool(np.any(problem.coef)) and (
         signal_test(stats, noise, problem.alpha) <= problem.alpha
     )

@@ -44,6 +44,7 @@ from ..group import SymmetryGroup
 from ..regression_data import DEFAULT_MAX_LAG
 from ..spaces import ModelSpace, resolve_basis
 from ..spectrum import FunctionNorm, LieDerivativeMatrix
+from ..threads import blas_threads_for
 from ..tolerances import PROMOTED_SYMMETRY_TOL, SUPPORT_TOL
 from .base import (
     DirectFitOptimizer,
@@ -58,7 +59,6 @@ from .nuclear_norm import (
     interpolation_admm,
     penalized_admm,
 )
-from .nuclear_norm.threads import blas_threads_for
 
 __all__ = ["SymmetryPromotingSR3", "promotion_path", "PromotionPath"]
 

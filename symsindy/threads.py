@@ -1,8 +1,9 @@
 """BLAS threads for small problems.
 
-ADMM on a small problem is a long loop of small matrix operations; multi-
-threaded BLAS only adds synchronisation there (measured 15-60x slower on a
-loaded two-core machine for a 504 x 36 SVD). Large problems keep every thread.
+ADMM on a small problem, or the null spaces of many small constraint blocks,
+are long loops of small matrix operations; multi-threaded BLAS only adds
+synchronisation there (measured 15-60x slower on a loaded two-core machine for
+a 504 x 36 SVD). Large problems keep every thread.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from functools import lru_cache
 
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["blas_threads_for"]
+__all__ = ["blas_threads_for", "single_blas_thread"]
 
 #: Problems whose Lie-derivative matrix has fewer entries run single-threaded.
 SMALL_PROBLEM_ENTRIES = 500_000
@@ -24,8 +25,13 @@ def _controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+def single_blas_thread():
+    """Context manager: one BLAS thread (the libraries are looked up once)."""
+    return _controller().limit(limits=1, user_api="blas")
+
+
 def blas_threads_for(n_entries: int):
     """Context manager: one BLAS thread for small problems, else unchanged."""
     if n_entries < SMALL_PROBLEM_ENTRIES:
-        return _controller().limit(limits=1, user_api="blas")
+        return single_blas_thread()
     return nullcontext()

@@ -232,3 +232,23 @@ def test_spectrum_plot_shows_the_tested_verdicts():
     assert any("accepted: dim 1" in t.get_text() for t in ax.get_legend().get_texts())
     assert any("symmetric, p = " in t.get_text() for t in ax.texts)
     plt.close(fig)
+
+
+def test_the_margin_is_zero_for_measured_derivatives_and_a_floor_for_computed_ones():
+    sys = datasets.get_system("hopf")
+    t = np.arange(0, 4, 0.01)
+    xs = datasets.simulate(sys, 4, t, noise=0.01, seed=2)
+    model = _fit(xs, t=t, threshold=0.1)
+    x_dot = [sys.rhs(x) for x in xs]
+    measured = discover_symmetries(model, x=xs, x_dot=x_dot, discrete=None)
+    assert measured.report.noise.margin == 0.0
+    assert measured.report.noise.rows == "samples"
+    computed = discover_symmetries(model, x=xs, t=t, discrete=None)
+    assert computed.report.noise.margin == 0.003
+    assert computed.report.noise.rows.startswith("integral rows")
+    chosen = discover_symmetries(model, x=xs, t=t, discrete=None, margin=0.0)
+    assert chosen.report.noise.margin == 0.0
+    with pytest.raises(ValueError, match="rows"):
+        discover_symmetries(model, x=xs, t=t, rows="weak")
+    with pytest.raises(ValueError, match="margin"):
+        discover_symmetries(model, x=xs, t=t, margin=-1.0)

@@ -120,3 +120,48 @@ def test_too_few_samples_for_the_noise_level_is_a_clear_error():
     stats = _simulated_stats(_hopf_coef(), 8, 0.1, rng)
     with pytest.raises(ValueError, match="cannot estimate the noise"):
         estimate_noise(stats)
+
+
+# ------------------------------------------------------- equivalence margin
+def test_the_margin_allows_exactly_its_breaking_as_noncentrality():
+    """lambda = sum_i N (margin rms_i)^2 / v_i, and p / critical value are those
+    of scipy's non-central chi-square with it."""
+    from scipy.stats import ncx2
+
+    rng = np.random.default_rng(4)
+    stats = _simulated_stats(_hopf_coef(), 500, 0.1, rng)
+    noise = estimate_noise(stats, margin=0.01)
+    expected = np.sum(500 * (0.01 * noise.rms) ** 2 / noise.variance)
+    assert noise.noncentrality == pytest.approx(expected, rel=1e-12)
+    assert noise.p_value(30.0, 7) == pytest.approx(ncx2.sf(30.0, 7, expected))
+    crit = noise.critical_value(7, 1e-3)
+    assert crit == pytest.approx(ncx2.ppf(1 - 1e-3, 7, expected))
+    assert estimate_noise(stats).noncentrality == 0.0
+
+
+def test_a_breaking_within_the_margin_is_accepted_and_beyond_it_rejected():
+    """Hopf + eps x^2 with plenty of data: eps = 0.01 breaks by ~0.6 % of the
+    derivatives' RMS, inside a 2 % margin and far outside no margin."""
+    rng = np.random.default_rng(5)
+    stats = _simulated_stats(_hopf_coef(0.01), 20000, 0.01, rng)
+    strict = subspace_test(stats, ROTATION.Q, estimate_noise(stats))
+    lenient = subspace_test(stats, ROTATION.Q, estimate_noise(stats, margin=0.02))
+    assert not strict.accepted and lenient.accepted
+    assert lenient.statistic == pytest.approx(strict.statistic)
+
+
+def test_noncentral_functions_fall_back_to_their_normal_limit():
+    from scipy.stats import norm
+
+    from symsindy.inference import _noncentral
+
+    def overflowing(*_):
+        raise OverflowError("tgamma")
+
+    mean, sd = 10 + 1e6, np.sqrt(2 * (10 + 2e6))
+    assert _noncentral(overflowing, norm.sf, mean + sd, 10, 1e6) == pytest.approx(
+        norm.sf(1.0)
+    )
+    quantile = _noncentral(overflowing, norm.isf, 0.999, 10, 1e6, alpha=1e-3)
+    assert quantile == pytest.approx(mean + sd * norm.isf(1e-3))
+    assert _noncentral(lambda *_: 0.25, norm.sf, 1.0, 10, 5.0) == 0.25

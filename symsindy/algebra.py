@@ -469,9 +469,9 @@ class LieAlgebra:
         ValueError
             If the generators are linearly dependent.
         """
-        flat = self.coefficients.reshape(self.dim, -1)
         if self.dim == 0:
             return self
+        flat = self.coefficients.reshape(self.dim, -1)
         _, s, vt = np.linalg.svd(flat, full_matrices=False)
         if s[-1] < 1e-10 * s[0]:
             raise ValueError("candidate generators are linearly dependent")

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.linalg import expm, null_space, schur, sqrtm
+from scipy.linalg import expm, schur, sqrtm
 from sympy.combinatorics import Permutation, PermutationGroup
 
 from .algebra import LieAlgebra
@@ -245,11 +245,24 @@ class FiniteMatrixGroup:
 
 
 # ------------------------------------------------------- identity component
+#: A combination of generators is skew-symmetric when its symmetric part is
+#: below this fraction of the generators' norm.
+_SKEW_RTOL = 1e-10
+
+
 def _compact_part(algebra: LieAlgebra) -> np.ndarray:
     """Basis ``(k, n, n)`` of the skew-symmetric matrices in the algebra's span."""
     mats = algebra.matrices
+    if not len(mats):
+        return np.zeros((0,) + mats.shape[1:])
     sym = (mats + mats.transpose(0, 2, 1)).reshape(len(mats), -1).T
-    coef = null_space(sym) if len(mats) else np.zeros((0, 0))
+    # Null directions are judged against the generators' own size, not the
+    # symmetric parts': a skew generator conjugated by an invariant metric
+    # keeps a symmetric part of ~1e-16, which is its largest singular value.
+    _, s, vt = np.linalg.svd(sym, full_matrices=True)
+    scale = max(np.linalg.norm(mats.reshape(len(mats), -1), axis=1).max(), 1e-300)
+    rank = int(np.sum(s > _SKEW_RTOL * scale))
+    coef = vt[rank:].T
     return np.einsum("qk,qij->kij", coef, mats)
 
 

@@ -61,9 +61,6 @@ def test_orthonormalized_spans_the_same_algebra_with_an_orthonormal_basis():
         LieAlgebra.from_matrices([J, 2 * J]).orthonormalized()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="orthonormalized() reshapes before its dim == 0 guard"
-)
 def test_orthonormalized_trivial_algebra_is_itself():
     g = LieAlgebra.trivial(2)
     assert g.orthonormalized() is g

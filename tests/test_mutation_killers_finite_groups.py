@@ -80,12 +80,6 @@ def test_a_rotation_outside_the_identity_component_is_kept():
     np.testing.assert_array_equal(gens[0], R)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_compact_part takes the null space of the symmetric parts with a "
-    "tolerance relative to their own size, so the 1e-16 left by conjugating "
-    "with the invariant metric hides the skew generator",
-)
 def test_identity_component_of_a_non_orthogonal_element_of_finite_order():
     """M R M^-1 = expm(2 pi / 3 M J M^-1) lies in the group it generates."""
     M = np.array([[1.0, 1.0], [0.0, 2.0]])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from pysindy import PolynomialLibrary
+from sklearn.utils.validation import check_is_fitted
 
 from .algebra import LieAlgebra
 from .lie_derivative import (
@@ -78,7 +79,14 @@ class LiePolynomialLibrary(PolynomialLibrary):
         return super().fit(x, y)
 
     def transform(self, x_full):
-        """pysindy's transform, after checking that the library matrix fits."""
+        """pysindy's transform, after checking that the library matrix fits.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit`` (as every pysindy library does).
+        """
+        check_is_fitted(self, "n_features_in_")
         xs = x_full if isinstance(x_full, list | tuple) else [x_full]
         rows = sum(int(np.prod(np.shape(x)[:-1])) for x in xs)
         check_library_matrix(rows, self.monomials())

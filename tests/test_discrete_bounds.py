@@ -65,3 +65,42 @@ def test_the_true_reflection_is_never_pruned(lorenz_problem):
     bounds = statistic_lower_bounds(problem, ctx, cands, steps=40)
     assert bounds[true] <= exact[true] * (1 + 1e-8) and exact[true] < crit
     assert np.sum(bounds > crit) > len(cands) // 2
+
+
+@pytest.mark.parametrize("output", ["vector", "invariant"])
+def test_orbit_basis_of_signed_permutations_spans_the_equivariant_subspace(output):
+    """The graph search of orbits agrees with the null-space construction for
+    random groups of signed permutations (principal angles 0)."""
+    from scipy.linalg import subspace_angles
+
+    from symsindy import Monomials
+    from symsindy.discover.discrete import (
+        _as_signed_permutations,
+        _SignedPermutations,
+        signed_fixed_space,
+    )
+
+    rng = np.random.default_rng(1)
+    compared = 0
+    for _ in range(25):
+        n = int(rng.integers(2, 5))
+        elements = [
+            np.eye(n)[rng.permutation(n)] * rng.choice([-1.0, 1.0], size=n)[:, None]
+            for _ in range(int(rng.integers(1, 3)))
+        ]
+        basis, t = Monomials(n, 3), n if output == "vector" else 1
+        group = SymmetryGroup(discrete=elements, n=n)
+        action = _SignedPermutations(
+            *_as_signed_permutations(elements), basis, output == "vector"
+        )
+        fast = signed_fixed_space(action, t)
+        try:
+            reference = equivariant_basis(basis, group, output, t).Q.toarray()
+        except ValueError:
+            assert fast is None
+            continue
+        fast = fast.toarray()
+        assert fast.shape == reference.shape
+        assert np.max(subspace_angles(fast, reference)) < 1e-10
+        compared += 1
+    assert compared >= 20

@@ -417,3 +417,11 @@ def test_weak_form_with_a_non_polynomial_function_library_is_a_type_error():
     trivial = EquivariantSTLSQ(SymmetryGroup(n=3), threshold=0.5)
     _weak_lorenz_fit(trivial, 0.0, function_library=ps.FourierLibrary())
     assert trivial.coef_.shape == (3, 6)  # the trivial group accepts any library
+
+
+def test_unfitted_lie_library_transform_is_not_fitted_error():
+    """As for every pysindy library (pysindy's own test_not_fitted)."""
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        LiePolynomialLibrary(degree=2).transform(np.zeros((5, 2)))

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from math import factorial
 
 import numpy as np
+from scipy import sparse
 
 from ..discrete_candidates import candidate_discrete_elements as structured_candidates
 from ..equivariance import equivariant_basis
@@ -375,14 +376,89 @@ def _dual_bounds(action, idx, c0, metric_inverse, steps, stop_at) -> np.ndarray:
     return bound
 
 
+@dataclass(frozen=True)
+class _Subspace:
+    """A symmetric subspace ``vec(C) = Q c`` (what the tests need of a basis)."""
+
+    Q: sparse.csc_matrix
+
+
+def signed_fixed_space(action, n_targets: int) -> sparse.csc_matrix | None:
+    """Basis of the coefficients fixed by a group of signed permutations.
+
+    Each element maps coefficient ``(j, m)`` to ``(p_j, cols_m)`` with sign
+    ``s_j vals_m`` (``C P_R = S C`` entry by entry), so the fixed models are
+    constant up to those signs on every orbit of index pairs under the
+    generated group, and zero on an orbit that reaches an index with both
+    signs. One column per orbit (its signed indicator, 1 at its first index):
+    the orbit-of-a-monomial basis, found by a graph search instead of a null
+    space per block (a discovery tests dozens of such groups). ``None`` when
+    only the zero model is fixed.
+    """
+    f = action.cols.shape[1]
+    size = n_targets * f
+    index = np.arange(size).reshape(n_targets, f)
+    maps = []
+    for g in range(len(action.perms)):
+        if action.vector_output:
+            rows, row_signs = action.perms[g, :n_targets], action.signs[g, :n_targets]
+        else:
+            rows, row_signs = np.arange(n_targets), np.ones(n_targets)
+        dest = index[rows][:, action.cols[g]]
+        sign = row_signs[:, None] * action.vals[g][None, :]
+        maps.append((dest.ravel(), sign.ravel()))
+    value = np.zeros(size)
+    seen = np.zeros(size, dtype=bool)
+    columns = []
+    for start in range(size):
+        if seen[start]:
+            continue
+        orbit, consistent = _signed_orbit(start, maps, value, seen)
+        if consistent:
+            columns.append((orbit, value[orbit]))
+    if not columns:
+        return None
+    rows = np.concatenate([o for o, _ in columns])
+    vals = np.concatenate([v for _, v in columns])
+    cols = np.concatenate([np.full(len(o), k) for k, (o, _) in enumerate(columns)])
+    return sparse.csc_matrix((vals, (rows, cols)), shape=(size, len(columns)))
+
+
+def _signed_orbit(start, maps, value, seen):
+    """Search the orbit of ``start``, signing ``value``; False on a conflict."""
+    value[start], seen[start] = 1.0, True
+    orbit, frontier, consistent = [start], [start], True
+    while frontier:
+        i = frontier.pop()
+        for dest, sign in maps:
+            j, v = dest[i], sign[i] * value[i]
+            if not seen[j]:
+                value[j], seen[j] = v, True
+                orbit.append(j)
+                frontier.append(j)
+            elif value[j] != v:
+                consistent = False
+    return np.array(orbit), consistent
+
+
 def _joint_test(problem, ctx, algebra, elements):
-    group = SymmetryGroup(algebra, elements, n=problem.n)
-    try:
-        basis = equivariant_basis(
-            problem.space.basis, group, problem.space.output, problem.space.n_targets
-        )
-    except ValueError:
-        return None, None
+    action = signed_action(problem, elements) if algebra.dim == 0 else None
+    if action is not None:
+        Q = signed_fixed_space(action, problem.space.n_targets)
+        if Q is None:
+            return None, None
+        basis = _Subspace(Q)
+    else:
+        group = SymmetryGroup(algebra, elements, n=problem.n)
+        try:
+            basis = equivariant_basis(
+                problem.space.basis,
+                group,
+                problem.space.output,
+                problem.space.n_targets,
+            )
+        except ValueError:
+            return None, None
     from .continuous import orbit_dimension
 
     dof = orbit_dimension(algebra, problem.candidates) if algebra.dim else 0

@@ -533,6 +533,8 @@ def _discover(model, n, args, trajs=None, times=None):
             candidates=candidates,
             tol=getattr(args, "tol", None),
             alpha=getattr(args, "alpha", None) or 1e-3,
+            margin=getattr(args, "margin", None),
+            rows=getattr(args, "rows", "auto"),
             **data,
         )
 
@@ -828,6 +830,27 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=None,
         help="threshold on relative singular values (default: the library's)",
+    )
+    disc.add_argument(
+        "--alpha",
+        type=_positive,
+        default=1e-3,
+        help="level of the likelihood-ratio tests (default 1e-3)",
+    )
+    disc.add_argument(
+        "--margin",
+        type=float,
+        default=None,
+        help="breaking allowed for derivative bias, as a fraction of each "
+        "derivative's RMS (default 0.003 for derivatives computed from the "
+        "states)",
+    )
+    disc.add_argument(
+        "--rows",
+        choices=("auto", "integral", "derivatives"),
+        default="auto",
+        help="rows of the tests: the integral form over windows of the states "
+        "(auto) or the fitted model's derivative rows",
     )
     _fit_options(disc)
     _data_options(disc)

@@ -537,3 +537,19 @@ def test_demo_figure_compares_heldout_truth_and_says_which_fit_wins():
     assert np.all(ticks == np.round(ticks))
     plt.close(fig)
     assert isinstance(SymmetryGroup(LieAlgebra.so(2)), SymmetryGroup)
+
+
+def test_discover_takes_the_level_margin_and_rows_of_the_tests(hopf_files, capsys):
+    _, npz, _ = hopf_files
+    default = _fit_json(capsys, ["discover", str(npz), "--json"])
+    assert default["noise"]["margin"] == 0.003
+    assert default["noise"]["rows"].startswith("integral rows")
+    chosen = _fit_json(
+        capsys,
+        ["discover", str(npz), "--json", "--rows", "derivatives", "--margin", "0"],
+    )
+    assert chosen["noise"]["margin"] == 0.0
+    assert chosen["noise"]["rows"] == "derivative rows"
+    assert chosen["alpha"] == 1e-3
+    strict = _fit_json(capsys, ["discover", str(npz), "--json", "--alpha", "0.2"])
+    assert strict["alpha"] == 0.2

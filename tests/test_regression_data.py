@@ -146,3 +146,15 @@ def test_bootstrap_draws_inflate_the_noise_by_their_duplication():
     tau = _draw_tau(np.array([1.0, 2.0]), np.array([0, 0, 1]))
     np.testing.assert_allclose(tau, [5 / 3, 10 / 3])
     assert _draw_tau(None, np.array([0, 1])) is None
+
+
+def test_integral_rows_handle_irregular_times_per_trajectory():
+    """x' = -x sampled at irregular times (two trajectories, their own times):
+    Simpson's rule on uneven steps still gives the coefficient to 1e-6."""
+    rng = np.random.default_rng(2)
+    times = [np.cumsum(rng.uniform(0.005, 0.015, size=300)) for _ in range(2)]
+    xs = [np.exp(-t)[:, None] * x0 for t, x0 in zip(times, (1.0, -2.0), strict=True)]
+    rows = integral_data(Monomials(1, 1, 1), xs, times, window=10)
+    coef = np.linalg.lstsq(rows.theta, rows.targets, rcond=None)[0]
+    assert coef[0, 0] == pytest.approx(-1.0, abs=1e-6)
+    assert set(rows.trajectory_ids.tolist()) == {0, 1}

@@ -100,7 +100,7 @@ def _linear_controlled(seed=0):
     return x, u, x @ A.T + u @ B.T
 
 
-def _discover_with_scaled_input(model, x, u, x_dot):
+def _discover_with_scaled_input(model, x, u, x_dot, **options):
     """Scaling candidates, the input scaling like the states."""
     return discover_symmetries(
         model,
@@ -111,6 +111,7 @@ def _discover_with_scaled_input(model, x, u, x_dot):
         x_dot=x_dot,
         discrete=None,
         input_action=LieAlgebra.scaling(1),
+        **options,
     )
 
 
@@ -358,3 +359,9 @@ def test_inputs_given_for_a_model_without_inputs_are_refused():
     plain.fit(x, t=DT, x_dot=-x)
     with pytest.raises(ValueError, match="no control inputs"):
         discover_symmetries(plain, x=x, t=DT, x_dot=-x, u=u)
+
+
+def test_bootstrap_replicates_keep_the_scaling_with_scaled_inputs():
+    x, u, x_dot = _linear_controlled()
+    G = _discover_with_scaled_input(_sindyc(x, u, x_dot), x, u, x_dot, n_bootstrap=3)
+    assert G.dim == 1 and G.report.bootstrap_dims.tolist() == [1, 1, 1]

@@ -83,9 +83,14 @@ MODULES: dict[str, list[str]] = {
     "finite_groups.py": ["tests/test_finite_groups.py"],
     "equivariance.py": ["tests/test_equivariance.py"],
     "inference.py": ["tests/test_inference.py", "tests/test_discover_statistics.py"],
+    "regression_data.py": [
+        "tests/test_regression_data.py",
+        "tests/test_discover_statistics.py",
+    ],
     "discover/continuous.py": ["tests/test_discover.py"],
     "discover/discrete.py": [
         "tests/test_discover.py",
+        "tests/test_discrete_bounds.py",
         "tests/test_finite_groups.py",
         "tests/test_discrete_candidates.py",
     ],

@@ -1,13 +1,18 @@
-"""The regression a SINDy model is fitted on: library matrix, targets, trajectories.
+"""The rows of a SINDy regression: library matrix, targets, trajectories.
 
-Discovery's statistical test, the bootstrap and the warnings of enforcement
-must see exactly the rows the user's model was fitted on: the same
-differentiation, the same smoothing of the states, the same library.
-:func:`regression_data` obtains them from pysindy itself, by refitting a copy of
-the user's ``ps.SINDy`` whose optimizer only records its inputs, so every form
-of data that ``ps.SINDy.fit`` accepts (one array, a list of trajectories, a
-time step or time arrays, measured ``x_dot``) is handled the way pysindy
-handles it.
+Two kinds of rows serve discovery's statistical tests, the bootstrap and the
+warnings of enforcement:
+
+* :func:`regression_data`: exactly the rows the user's model was fitted on
+  (the same differentiation, the same smoothing of the states, the same
+  library), obtained from pysindy itself by refitting a copy of the user's
+  ``ps.SINDy`` whose optimizer only records its inputs, so every form of data
+  that ``ps.SINDy.fit`` accepts is handled the way pysindy handles it. Their
+  trajectory ends can carry derivative errors that dwarf the interior's
+  (:func:`edge_rows`).
+* :func:`integral_data`: the integral form of the model over windows of the
+  measured states, with the same coefficients and no derivative at all (the
+  default of the tests when the derivatives are not measured).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ __all__ = [
     "without_edge_rows",
     "integral_data",
     "INTEGRAL_WINDOW",
+    "INTEGRAL_WINDOW_MOTION",
+    "INTEGRAL_ROWS_PER_TERM",
     "DEFAULT_MAX_LAG",
     "EDGE_DEPTH",
     "EDGE_INFLATION",
@@ -354,7 +361,7 @@ def _integral_window(trajs, min_rows: int) -> int:
     spread = np.where(spread > 0, spread, 1.0)
     best = lowest
     for w in range(lowest, highest + 1, 2):
-        rows = sum(max((len(xk) - 1) // (w + 1), 0) for xk in trajs)
+        rows = sum(len(xk) // (w + 1) for xk in trajs)
         steps = [(xk[w:] - xk[:-w]) / spread for xk in trajs if len(xk) > w]
         if rows < min_rows or not steps:
             break

@@ -252,3 +252,18 @@ def test_the_margin_is_zero_for_measured_derivatives_and_a_floor_for_computed_on
         discover_symmetries(model, x=xs, t=t, rows="weak")
     with pytest.raises(ValueError, match="margin"):
         discover_symmetries(model, x=xs, t=t, margin=-1.0)
+
+
+def test_short_data_keep_the_derivative_rows():
+    """Two trajectories of 120 samples leave too few windows for the 10 cubic
+    terms (80 rows of the shortest windows, 100 needed): the test runs on the
+    240 derivative rows instead, unless integral rows are asked for."""
+    sys = datasets.get_system("hopf")
+    t = np.arange(0, 1.2, 0.01)
+    xs = datasets.simulate(sys, 2, t, noise=0.01, seed=4)
+    model = _fit(xs, t=t, threshold=0.1)
+    auto = discover_symmetries(model, x=xs, t=t, discrete=None)
+    assert auto.report.noise.rows == "derivative rows"
+    forced = discover_symmetries(model, x=xs, t=t, discrete=None, rows="integral")
+    assert forced.report.noise.rows.startswith("integral rows")
+    assert forced.report.noise.n_samples == 2 * (120 // 3)

@@ -28,6 +28,7 @@ from ..control import control_action, control_space
 from ..group import SymmetryGroup
 from ..inference import DEFAULT_ALPHA
 from ..regression_data import (
+    INTEGRAL_ROWS_PER_TERM,
     INTEGRAL_WINDOW,
     RegressionData,
     integral_data,
@@ -300,7 +301,14 @@ def _input_elements(input_action, discrete, n_inputs):
 ROWS = ("auto", "integral", "derivatives")
 
 
-def _use_integral_rows(rows, x, t, x_dot, u) -> bool:
+def _use_integral_rows(rows, x, t, x_dot, u, n_terms: int) -> bool:
+    """Whether the tests run on integral rows (see ``rows`` of discovery).
+
+    ``"auto"`` takes them when the states and times are given without measured
+    derivatives or inputs, and the shortest windows leave
+    ``INTEGRAL_ROWS_PER_TERM`` rows per library term (short data keep the
+    derivative rows, three times as many).
+    """
     if rows not in ROWS:
         raise ValueError(f"rows must be one of {ROWS}, got {rows!r}")
     if rows == "derivatives":
@@ -314,8 +322,9 @@ def _use_integral_rows(rows, x, t, x_dot, u) -> bool:
         return True
     if t is None or x_dot is not None or u is not None:
         return False
-    shortest = min(len(xi) for xi in as_trajectory_list(x))
-    return shortest > 2 * INTEGRAL_WINDOW[0]
+    step = INTEGRAL_WINDOW[0] + 1  # windows of the shortest length, no sharing
+    rows_available = sum(len(xi) // step for xi in as_trajectory_list(x))
+    return rows_available >= INTEGRAL_ROWS_PER_TERM * n_terms
 
 
 def _regression(sindy, basis, x, t, x_dot, trajectories_mode, u, n_inputs, rows):
@@ -341,7 +350,7 @@ def _regression(sindy, basis, x, t, x_dot, trajectories_mode, u, n_inputs, rows)
             ),
             differentiation_method=ps.SmoothedFiniteDifference(),
         )
-    if _use_integral_rows(rows, x, t, x_dot, u):
+    if _use_integral_rows(rows, x, t, x_dot, u, len(basis)):
         return integral_data(basis, x, t)
     if trajectories_mode or isinstance(x, list | tuple):
         x = as_trajectory_list(x)

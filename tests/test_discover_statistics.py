@@ -267,3 +267,39 @@ def test_short_data_keep_the_derivative_rows():
     forced = discover_symmetries(model, x=xs, t=t, discrete=None, rows="integral")
     assert forced.report.noise.rows.startswith("integral rows")
     assert forced.report.noise.n_samples == 2 * (120 // 3)
+
+
+def test_untested_candidates_are_listed_up_to_sixteen_then_summed_up():
+    """Pure noise in three states: all 48 signed permutations are undetermined,
+    16 named one by one and the other 31 (all but the identity) in one line."""
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, size=(400, 3))
+    xdot = rng.normal(size=x.shape)
+    G = discover_symmetries(_fit(x, xdot, threshold=0.0), x=x, x_dot=xdot)
+    discrete = [v for v in G.report.verdicts if v.kind == "discrete"]
+    assert all(v.verdict == "undetermined" for v in discrete)
+    named = [v for v in discrete if v.element is not None]
+    assert len(named) == 16 and len(discrete) == 17
+    assert discrete[-1].description == "31 further candidates (the data cannot tell)"
+
+
+def test_elements_implied_by_the_continuous_refit_are_not_tested_again():
+    """Exact Hopf: +-I and +-J lie in SO(2), which the accepted refit already
+    satisfies; they are held without an explicit test of their own."""
+    sys = datasets.get_system("hopf")
+    x, xdot = _points(sys)
+    G = discover_symmetries(_fit(x, xdot), x=x, x_dot=xdot)
+    assert G.dim == 1 and G.report.discrete_order == 4
+    tested = [
+        v.element
+        for v in G.report.verdicts
+        if v.kind == "discrete" and v.verdict == "symmetric"
+    ]
+    assert tested == []
+
+
+def test_discrete_candidates_of_the_wrong_size_are_refused():
+    sys = datasets.get_system("hopf")
+    x, xdot = _points(sys)
+    with pytest.raises(ValueError, match=r"\(2, 2\) matrices"):
+        discover_symmetries(_fit(x, xdot), x=x, x_dot=xdot, discrete=[np.eye(3)])

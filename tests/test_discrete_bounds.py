@@ -104,3 +104,21 @@ def test_orbit_basis_of_signed_permutations_spans_the_equivariant_subspace(outpu
         assert np.max(subspace_angles(fast, reference)) < 1e-10
         compared += 1
     assert compared >= 20
+
+
+def test_relative_residuals_of_the_zero_model_are_zero():
+    """(Exact for every candidate: 0 / 0 is reported as 0, not NaN.)"""
+    from symsindy import Monomials
+    from symsindy.discover.discrete import relative_residuals
+    from symsindy.discover.inputs import DiscoveryProblem
+    from symsindy.spaces import ModelSpace
+    from symsindy.spectrum import FunctionNorm
+
+    lib = Monomials(2, 3)
+    space = ModelSpace.of(lib, output="vector", n_targets=2)
+    norm = FunctionNorm.resolve("coefficients", None)
+    problem = DiscoveryProblem(
+        np.zeros((2, len(lib))), space, None, norm, None, "exact", None, None, None
+    )
+    values = relative_residuals(problem, [-np.eye(2), np.eye(2)[::-1]])
+    assert values.tolist() == [0.0, 0.0]

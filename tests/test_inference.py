@@ -165,3 +165,31 @@ def test_noncentral_functions_fall_back_to_their_normal_limit():
     quantile = _noncentral(overflowing, norm.isf, 0.999, 10, 1e6, alpha=1e-3)
     assert quantile == pytest.approx(mean + sd * norm.isf(1e-3))
     assert _noncentral(lambda *_: 0.25, norm.sf, 1.0, 10, 5.0) == 0.25
+
+
+def test_without_a_search_the_degrees_of_freedom_are_the_codimension():
+    rng = np.random.default_rng(6)
+    stats = _simulated_stats(_hopf_coef(), 300, 0.1, rng)
+    test = subspace_test(stats, ROTATION.Q, estimate_noise(stats))
+    assert test.search_dof == 0
+    assert test.dof == test.codimension == 2 * len(BASIS) - ROTATION.Q.shape[1]
+
+
+def test_nearly_collinear_columns_are_one_unidentified_direction():
+    """Unit columns a and b at angle theta, 1 - cos(theta) = 5e-12 (below the
+    1e-11 rank cutoff of the largest eigenvalue, 2): y = a is fitted by the
+    minimum-norm solution on the identified direction a + b, (1/2, 1/2) up to
+    theta, not by the exact (1, 0)."""
+    from types import SimpleNamespace
+
+    theta = np.arccos(1 - 5e-12)
+    a = np.zeros(50)
+    a[0] = 1.0
+    z = np.zeros(50)
+    z[1] = 1.0
+    b = np.cos(theta) * a + np.sin(theta) * z
+    X = np.stack([a, b], axis=1)
+    stats = SimpleNamespace(gram=X.T @ X, xty=(X.T @ a)[:, None])
+    coef, rank = least_squares(stats)
+    assert rank == 1
+    np.testing.assert_allclose(coef.ravel(), [0.5, 0.5], atol=1e-5)

@@ -158,3 +158,28 @@ def test_integral_rows_handle_irregular_times_per_trajectory():
     coef = np.linalg.lstsq(rows.theta, rows.targets, rcond=None)[0]
     assert coef[0, 0] == pytest.approx(-1.0, abs=1e-6)
     assert set(rows.trajectory_ids.tolist()) == {0, 1}
+
+
+def test_a_single_inflated_end_row_is_found():
+    """One trajectory end dropped (NaN rows): distance 0 has a single row."""
+    data, residuals, distance = _rows(n_traj=1, inflated=1, factor=10.0)
+    keep = np.arange(1, len(distance))  # the first row is gone
+    data.theta, data.targets = data.theta[keep], data.targets[keep]
+    data.trajectory_ids, data.edge_distance = data.trajectory_ids[keep], distance[keep]
+    found = edge_rows(data, residuals[keep])
+    np.testing.assert_array_equal(found, [len(keep) - 1])
+
+
+def test_a_target_without_residual_does_not_hide_the_ends_of_another():
+    data, residuals, distance = _rows(inflated=5, factor=10.0)
+    residuals[:, 1] = 0.0
+    np.testing.assert_array_equal(
+        edge_rows(data, residuals), np.flatnonzero(distance < 5)
+    )
+
+
+def test_an_odd_window_is_rounded_up_to_an_even_one():
+    t = np.linspace(0, 1, 111)
+    x = np.exp(-t)[:, None]
+    rows = integral_data(Monomials(1, 1, 1), x, t, window=9)
+    assert rows.n_samples == 111 // 11

@@ -91,6 +91,7 @@ MODULES: dict[str, list[str]] = {
     "discover/discrete.py": [
         "tests/test_discover.py",
         "tests/test_discrete_bounds.py",
+        "tests/test_discover_statistics.py",
         "tests/test_finite_groups.py",
         "tests/test_discrete_candidates.py",
     ],

@@ -72,6 +72,7 @@ __all__ = [
     "signal_test",
     "integrated_autocorrelation_time",
     "detectable_breaking",
+    "breaking_resolution",
     "DETECTABLE_BREAKING",
     "DERIVATIVE_BIAS_MARGIN",
 ]
@@ -360,6 +361,11 @@ class SubspaceTest:
     codimension : int
         Coefficients removed by the constraint (before the search correction).
     search_dof : int
+    resolution : float
+        The smallest breaking the test detects half the time, as a fraction of
+        each target's RMS per sample, in the most favourable direction (a
+        breaking orthogonal to the symmetric models): symmetric verdicts hold
+        up to breakings of about this size (see :func:`breaking_resolution`).
     """
 
     statistic: float
@@ -372,15 +378,34 @@ class SubspaceTest:
     rss: np.ndarray = field(repr=False)
     codimension: int = 0
     search_dof: int = 0
+    noise: NoiseEstimate | None = field(default=None, repr=False)
+
+    @property
+    def resolution(self) -> float:
+        # Computed on demand (a root search): most tests are never reported.
+        if not hasattr(self, "_resolution"):
+            usable = self.noise is not None and self.codimension > 0
+            self._resolution = (
+                breaking_resolution(self.noise, self.dof, self.alpha)
+                if usable
+                else float("nan")
+            )
+        return self._resolution
 
     def sentence(self) -> str:
         """Wording a scientist can quote."""
         verdict = "consistent with the data" if self.accepted else "rejected"
-        return (
+        text = (
             f"enforcing it raises the residual by {100 * self.relative_increase:.3g}% "
             f"(T = {self.statistic:.3g} on {self.dof} dof, "
             f"p = {_format_p(self.p_value)}): {verdict}"
         )
+        if self.accepted and np.isfinite(self.resolution):
+            text += (
+                f" (resolution: breakings below {100 * self.resolution:.2g}% of the "
+                "derivatives' RMS go unseen)"
+            )
+        return text
 
 
 def _format_p(p: float) -> str:
@@ -433,7 +458,48 @@ def subspace_test(
         rss=rss_v,
         codimension=int(codim),
         search_dof=int(search_dof),
+        noise=noise,
     )
+
+
+def breaking_resolution(noise: NoiseEstimate, dof: int, alpha: float) -> float:
+    """The relative breaking a test detects with probability 1/2 (best case).
+
+    A breaking ``delta`` (a fraction of each target's RMS per sample) that is
+    orthogonal to the symmetric models moves ``T`` to ``ncx2(dof, lambda)`` with
+    ``lambda = delta^2 sum_i N rms_i^2 / v_i``; the test rejects it half the
+    time when ``P(ncx2(dof, lambda) > c) = 1/2``, ``c`` the critical value
+    (which already includes the margin). Less favourable directions need more.
+
+    Examples
+    --------
+    One target with 10 % noise over 400 samples, a constraint removing two
+    coefficients: breakings below about 1.8 % of the target's RMS go unseen.
+
+    >>> import numpy as np
+    >>> from symsindy.regression_data import ArrayStatistics
+    >>> rng = np.random.default_rng(0)
+    >>> theta = rng.normal(size=(400, 3))
+    >>> y = theta[:, :1] + 0.1 * rng.normal(size=(400, 1))
+    >>> noise = estimate_noise(ArrayStatistics(theta, y), tau=np.ones(1))
+    >>> round(breaking_resolution(noise, 2, 1e-3), 3)
+    0.018
+    """
+    from scipy.optimize import brentq
+
+    unit = noise.n_samples * float(np.sum(noise.rms**2 / noise.variance))
+    if unit <= 0:
+        return float("inf")
+    dof = max(int(dof), 1)
+    crit = noise.critical_value(dof, alpha)
+
+    def missed(lam):  # P(T > crit) - 1/2 at non-centrality lam
+        return _noncentral(ncx2.sf, norm.sf, crit, dof, lam) - 0.5
+
+    upper = crit + 10.0 * np.sqrt(2.0 * (dof + 2.0 * crit)) + 10.0
+    if missed(0.0) >= 0:
+        return 0.0
+    return float(np.sqrt(brentq(missed, 0.0, upper, xtol=1e-10 * upper) / unit))
 
 
 def signal_test(stats, noise: NoiseEstimate, alpha: float = DEFAULT_ALPHA) -> float:

@@ -193,3 +193,28 @@ def test_nearly_collinear_columns_are_one_unidentified_direction():
     coef, rank = least_squares(stats)
     assert rank == 1
     np.testing.assert_allclose(coef.ravel(), [0.5, 0.5], atol=1e-5)
+
+
+def test_a_breaking_at_the_reported_resolution_is_detected_half_the_time():
+    """Linear model, symmetric subspace = columns 0 and 1, breaking along an
+    independent column 2 of the size the test reports as its resolution: 400
+    noise draws reject it about half the time (alpha = 1e-3)."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(7)
+    theta = rng.normal(size=(400, 3))
+    Q = sparse.csr_matrix(np.eye(3)[:, :2])
+    clean = theta[:, :1]
+    first = clean + 0.1 * rng.normal(size=(400, 1))
+    noise = estimate_noise(ArrayStatistics(theta, first), tau=np.ones(1))
+    resolution = subspace_test(ArrayStatistics(theta, first), Q, noise).resolution
+    # A breaking b theta_2 whose RMS is `resolution` of the targets' RMS.
+    b = resolution * noise.rms[0] / np.sqrt(np.mean(theta[:, 2] ** 2))
+    rejected = []
+    for _ in range(400):
+        y = clean + b * theta[:, 2:] + 0.1 * rng.normal(size=(400, 1))
+        stats = ArrayStatistics(theta, y)
+        rejected.append(
+            not subspace_test(stats, Q, estimate_noise(stats, tau=np.ones(1))).accepted
+        )
+    assert 0.4 <= np.mean(rejected) <= 0.6

@@ -76,6 +76,7 @@ class Verdict:
                 dof=self.test.dof,
                 p_value=self.test.p_value,
                 relative_increase=self.test.relative_increase,
+                resolution=_finite(self.test.resolution),
             )
         if self.element is not None:
             out["element"] = np.asarray(self.element).tolist()
@@ -265,6 +266,7 @@ class DiscoveryReport:
                 "dof": self.group_test.dof,
                 "p_value": self.group_test.p_value,
                 "relative_increase": self.group_test.relative_increase,
+                "resolution": _finite(self.group_test.resolution),
             },
             "verdicts": [v.to_dict() for v in self.verdicts],
             "inputs": self.inputs_line(),

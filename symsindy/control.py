@@ -26,11 +26,19 @@ import numpy as np
 from scipy import sparse
 from scipy.linalg import block_diag
 
+from ._validation import check_scalar
 from .algebra import LieAlgebra
 from .group import SymmetryGroup
 from .spaces import ModelSpace, OutputAction, resolve_basis
 
-__all__ = ["ControlAction", "control_action", "control_constraints", "control_space"]
+__all__ = [
+    "ControlAction",
+    "control_action",
+    "control_constraints",
+    "control_space",
+    "check_input_action",
+    "extended_candidates",
+]
 
 
 @dataclass(frozen=True)
@@ -95,11 +103,7 @@ def control_action(symmetry, n_inputs: int, input_action=None) -> ControlAction:
     [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
     """
     group = SymmetryGroup.coerce(symmetry)
-    if isinstance(n_inputs, bool) or not isinstance(n_inputs, int | np.integer):
-        raise TypeError(f"n_inputs must be an integer, got {n_inputs!r}")
-    m = int(n_inputs)
-    if m < 0:
-        raise ValueError(f"n_inputs must be >= 0, got {m}")
+    m = int(check_scalar("n_inputs", n_inputs, low=0, integer=True))
     n = group.n
     if group.dim and not group.algebra.is_linear:
         raise ValueError(
@@ -121,13 +125,9 @@ def _input_matrices(input_action, group: SymmetryGroup, m: int):
     dim, k = group.dim, len(group.discrete)
     if input_action is None:
         return np.zeros((dim, m, m)), [np.eye(m)] * k
+    check_input_action(input_action)
     if isinstance(input_action, LieAlgebra):
         input_action = SymmetryGroup(input_action, discrete=[np.eye(m)] * k)
-    if not isinstance(input_action, SymmetryGroup):
-        raise TypeError(
-            "input_action must be a SymmetryGroup or LieAlgebra acting on the "
-            f"control inputs, or None; got {type(input_action).__name__}"
-        )
     if input_action.n != m:
         raise ValueError(
             f"input_action acts on R^{input_action.n} but there are {m} control inputs"
@@ -142,6 +142,28 @@ def _input_matrices(input_action, group: SymmetryGroup, m: int):
         raise ValueError("input_action generators must be linear maps of the inputs")
     gens = input_action.algebra.matrices if dim else np.zeros((0, m, m))
     return gens, list(input_action.discrete)
+
+
+def check_input_action(input_action) -> None:
+    """Raise unless ``input_action`` is None, a LieAlgebra or a SymmetryGroup."""
+    if input_action is not None and not isinstance(
+        input_action, LieAlgebra | SymmetryGroup
+    ):
+        raise TypeError(
+            "input_action must be a SymmetryGroup or LieAlgebra acting on the "
+            f"control inputs, or None; got {type(input_action).__name__}"
+        )
+
+
+def extended_candidates(candidates: LieAlgebra, n_inputs: int, input_action=None):
+    """Candidate generators of the states extended to ``(x, u)``.
+
+    Discrete elements of a SymmetryGroup ``input_action`` do not act on
+    generators, so only its algebra is used.
+    """
+    if isinstance(input_action, SymmetryGroup):
+        input_action = input_action.algebra if input_action.dim else None
+    return control_action(candidates, n_inputs, input_action).algebra
 
 
 def control_space(

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -66,6 +67,7 @@ __all__ = [
     "SubspaceTest",
     "estimate_noise",
     "least_squares",
+    "scaled_eigh",
     "subspace_least_squares",
     "subspace_test",
     "enforcement_test",
@@ -105,17 +107,24 @@ DEFAULT_ALPHA = 1e-3
 _RANK_RCOND = 1e-11
 
 
-def _scaled_solve(H: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
-    """Minimum-norm solution of ``H c = b`` (H symmetric PSD) and its rank.
+def scaled_eigh(H: np.ndarray):
+    """``(d, vals, vecs, keep)``: ``H = D V diag(vals) V^T D`` with ``D = diag(d)``.
 
-    Columns are scaled to unit diagonal first, so badly scaled libraries
-    (monomials of very different sizes) do not lose the small ones.
+    The Gram matrix ``H`` (symmetric PSD) is scaled to unit diagonal first, so
+    badly scaled libraries (monomials of very different sizes) do not lose the
+    small ones; ``keep`` marks the eigenvalues above ``_RANK_RCOND`` times the
+    largest, the directions the data determine.
     """
     d = np.sqrt(np.clip(np.diag(H), 0, None))
     d[d == 0] = 1.0
-    Hs = H / np.outer(d, d)
-    vals, vecs = np.linalg.eigh(Hs)
+    vals, vecs = np.linalg.eigh(H / np.outer(d, d))
     keep = vals > _RANK_RCOND * max(vals.max(initial=0.0), 1e-300)
+    return d, vals, vecs, keep
+
+
+def _scaled_solve(H: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
+    """Minimum-norm solution of ``H c = b`` (H symmetric PSD) and its rank."""
+    d, vals, vecs, keep = scaled_eigh(H)
     inv = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
     scale = d if b.ndim == 1 else d[:, None]
     return (inv @ (b / scale)) / scale, int(keep.sum())
@@ -380,17 +389,12 @@ class SubspaceTest:
     search_dof: int = 0
     noise: NoiseEstimate | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def resolution(self) -> float:
         # Computed on demand (a root search): most tests are never reported.
-        if not hasattr(self, "_resolution"):
-            usable = self.noise is not None and self.codimension > 0
-            self._resolution = (
-                breaking_resolution(self.noise, self.dof, self.alpha)
-                if usable
-                else float("nan")
-            )
-        return self._resolution
+        if self.noise is None or self.codimension == 0:
+            return float("nan")
+        return breaking_resolution(self.noise, self.dof, self.alpha)
 
     def sentence(self) -> str:
         """Wording a scientist can quote."""

@@ -30,6 +30,7 @@ __all__ = [
     "edge_rows",
     "without_edge_rows",
     "integral_data",
+    "integral_row_count",
     "INTEGRAL_WINDOW",
     "INTEGRAL_WINDOW_MOTION",
     "INTEGRAL_ROWS_PER_TERM",
@@ -354,6 +355,11 @@ def integral_data(basis, x, t, window: int | None = None) -> RegressionData:
     )
 
 
+def integral_row_count(trajectories, window: int) -> int:
+    """Rows of :func:`integral_data` for windows of ``window`` steps."""
+    return sum(len(x) // (window + 1) for x in trajectories)
+
+
 def _integral_window(trajs, min_rows: int) -> int:
     """The default window of :func:`integral_data` (see there)."""
     lowest, highest = INTEGRAL_WINDOW
@@ -361,7 +367,7 @@ def _integral_window(trajs, min_rows: int) -> int:
     spread = np.where(spread > 0, spread, 1.0)
     best = lowest
     for w in range(lowest, highest + 1, 2):
-        rows = sum(len(xk) // (w + 1) for xk in trajs)
+        rows = integral_row_count(trajs, w)
         steps = [(xk[w:] - xk[:-w]) / spread for xk in trajs if len(xk) > w]
         if rows < min_rows or not steps:
             break

@@ -37,6 +37,7 @@ from ..inference import (
     DETECTABLE_BREAKING,
     SubspaceTest,
     detectable_breaking,
+    scaled_eigh,
     subspace_test,
 )
 from ..naming import describe_discrete
@@ -316,10 +317,7 @@ def _metric_inverse(gram: np.ndarray, weights: np.ndarray):
     ``D = blockdiag(w_i gram)``; ``inadmissible`` flags the ``z`` with a part
     in the directions the (column-scaled) Gram matrix does not determine.
     """
-    d = np.sqrt(np.clip(np.diag(gram), 0, None))
-    d[d == 0] = 1.0
-    vals, vecs = np.linalg.eigh(gram / np.outer(d, d))
-    good = vals > 1e-11 * vals.max()
+    d, vals, vecs, good = scaled_eigh(gram)
     kept_vecs = vecs[:, good]
 
     def apply(z):

@@ -24,7 +24,7 @@ from scipy.linalg import block_diag
 
 from .._validation import check_finite, check_scalar
 from ..algebra import LieAlgebra
-from ..control import control_action, control_space
+from ..control import check_input_action, control_space, extended_candidates
 from ..group import SymmetryGroup
 from ..inference import DEFAULT_ALPHA
 from ..regression_data import (
@@ -32,6 +32,7 @@ from ..regression_data import (
     INTEGRAL_WINDOW,
     RegressionData,
     integral_data,
+    integral_row_count,
     regression_data,
 )
 from ..spaces import ModelSpace, resolve_basis
@@ -205,18 +206,10 @@ def _n_inputs(options) -> int | None:
     """The number of control inputs the user declared (None: not declared)."""
     n_inputs, action = options.get("n_inputs"), options.get("input_action")
     if n_inputs is not None:
-        if isinstance(n_inputs, bool) or not isinstance(n_inputs, int | np.integer):
-            raise TypeError(f"n_inputs must be an integer, got {n_inputs!r}")
-        if n_inputs < 0:
-            raise ValueError(f"n_inputs must be >= 0, got {n_inputs}")
-    if action is not None:
-        if not isinstance(action, LieAlgebra | SymmetryGroup):
-            raise TypeError(
-                "input_action must be a LieAlgebra or SymmetryGroup acting on the "
-                f"control inputs, got {type(action).__name__}"
-            )
-        if n_inputs is None:
-            return int(action.n)
+        check_scalar("n_inputs", n_inputs, low=0, integer=True)
+    check_input_action(action)
+    if action is not None and n_inputs is None:
+        return int(action.n)
     return None if n_inputs is None else int(n_inputs)
 
 
@@ -273,10 +266,7 @@ def _candidates(candidates, n: int, n_inputs: int = 0, input_action=None):
         )
     if not n_inputs and input_action is None:
         return candidates.orthonormalized()
-    if isinstance(input_action, SymmetryGroup):
-        input_action = input_action.algebra if input_action.dim else None
-    extended = control_action(candidates, n_inputs, input_action).algebra
-    return extended.orthonormalized()
+    return extended_candidates(candidates, n_inputs, input_action).orthonormalized()
 
 
 def _input_elements(input_action, discrete, n_inputs):
@@ -322,9 +312,8 @@ def _use_integral_rows(rows, x, t, x_dot, u, n_terms: int) -> bool:
         return True
     if t is None or x_dot is not None or u is not None:
         return False
-    step = INTEGRAL_WINDOW[0] + 1  # windows of the shortest length, no sharing
-    rows_available = sum(len(xi) // step for xi in as_trajectory_list(x))
-    return rows_available >= INTEGRAL_ROWS_PER_TERM * n_terms
+    shortest = integral_row_count(as_trajectory_list(x), INTEGRAL_WINDOW[0])
+    return shortest >= INTEGRAL_ROWS_PER_TERM * n_terms
 
 
 def _regression(sindy, basis, x, t, x_dot, trajectories_mode, u, n_inputs, rows):

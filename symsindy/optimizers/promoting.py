@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from .._validation import check_finite, check_sample_weight, validate_xy
 from ..algebra import LieAlgebra
-from ..control import control_action, control_space
+from ..control import check_input_action, control_space, extended_candidates
 from ..group import SymmetryGroup
 from ..regression_data import DEFAULT_MAX_LAG
 from ..spaces import ModelSpace, resolve_basis
@@ -473,11 +473,7 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
                 "input_action=...)"
             )
         action = self.input_action
-        if action is not None and not isinstance(action, LieAlgebra | SymmetryGroup):
-            raise TypeError(
-                "input_action must be a LieAlgebra or SymmetryGroup acting on the "
-                f"control inputs, or None; got {type(action).__name__}"
-            )
+        check_input_action(action)
         hint = 0 if action is None else int(action.n)
         if self.library is not None:
             basis = library_basis(self.library, n + hint)
@@ -532,10 +528,7 @@ class SymmetryPromotingSR3(DirectFitOptimizer):
         """State candidates as generators of ``(x, u)`` (unchanged without inputs)."""
         if not self.n_inputs_:
             return candidates
-        action = self.input_action
-        if isinstance(action, SymmetryGroup):
-            action = action.algebra if action.dim else None
-        return control_action(candidates, self.n_inputs_, action).algebra
+        return extended_candidates(candidates, self.n_inputs_, self.input_action)
 
     def _norms(self, basis, stats, units, states, weights):
         """The function norm in normalised and in original units."""

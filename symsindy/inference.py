@@ -527,20 +527,23 @@ def detectable_breaking(
     dof: int,
     alpha: float = DEFAULT_ALPHA,
 ) -> float:
-    """Smallest relative symmetry breaking the data would detect (power).
+    """Largest relative symmetry breaking the data could miss (power).
 
-    Among models that differ from the symmetric subspace ``span(Q)`` by a
-    perturbation ``dC`` orthogonal to it in the data metric, the test rejects
-    once ``||dC||_data^2 >= chi2.ppf(1 - alpha, dof)`` (whitened units). The
-    perturbation that is largest in the ``reference`` norm (e.g. the L2 norm
-    over the box around the data) while staying undetected has relative size
+    A perturbation ``dC`` of the model breaks the symmetry by its distance to
+    the symmetric subspace ``span(Q)``. The test sees that distance in the data
+    metric (whitened units) and rejects once its square reaches
+    ``chi2.ppf(1 - alpha, dof)``; its size is the same distance in the
+    ``reference`` norm (e.g. each monomial's RMS over the data). The largest
+    breaking that stays undetected has relative size
 
         sqrt(crit / lambda_min) / ||F||_reference,
 
-    with ``lambda_min`` the smallest generalised eigenvalue of the data metric
-    against the reference metric on that complement. A large value means the
-    data cannot tell the symmetry from a breaking of that size: the verdict is
-    then "undetermined" rather than "symmetric".
+    with ``lambda_min`` the smallest ratio of the two squared distances over
+    perturbations outside ``span(Q)``. A large value means the data cannot tell
+    the symmetry from a breaking of that size: the verdict is then
+    "undetermined" rather than "symmetric". Directions the data cannot see
+    but that are themselves symmetric (an odd polynomial vanishing on the data,
+    for a point reflection) break nothing and do not count.
 
     Parameters
     ----------
@@ -548,33 +551,45 @@ def detectable_breaking(
         Factor ``R`` of the reference norm over the library (``||g|| = ||R c||``),
         e.g. the RMS of each monomial over the data.
     """
-    from scipy.linalg import eigh, null_space
+    from scipy.linalg import eigh, null_space, orth
 
-    w = noise.weights
-    gram = np.asarray(stats.gram)
-    metric = sparse.block_diag([wi * gram for wi in w]).toarray()
-    ref_gram = reference.T @ reference
-    ref_metric = sparse.block_diag([wi * ref_gram for wi in w]).toarray()
-    # Work in coordinates where the data metric has a unit diagonal, so that
-    # the rank decisions below do not depend on the units of the states.
-    d = np.sqrt(np.clip(np.diag(metric), 0, None))
+    data, ref = _whitened_factors(stats, noise, reference)
+    # Unit diagonal of the data metric: rank decisions below do not depend on
+    # the units of the states.
+    d = np.linalg.norm(data, axis=0)
     d[d == 0] = 1.0
-    metric = metric / np.outer(d, d)
-    ref_metric = ref_metric / np.outer(d, d)
-    Q = sparse.csr_matrix(Q)
-    Qs = np.asarray(Q.toarray() * d[:, None])
-    complement = null_space(Qs.T @ metric)
-    if complement.shape[1] == 0:
+    data, ref = data / d, ref / d
+    Qs = np.asarray(sparse.csr_matrix(Q).toarray()) * d[:, None]
+    # Each class modulo span(Q) by its reference-orthogonal representative,
+    # whose reference norm is then the class's reference distance to span(Q).
+    B = null_space((ref @ Qs).T @ ref)
+    if B.shape[1] == 0:
         return 0.0
-    A = complement.T @ metric @ complement
-    M = complement.T @ ref_metric @ complement
+    breaking = data @ B
+    if Qs.shape[1]:
+        seen = orth(data @ Qs, rcond=1e-10)
+        breaking -= seen @ (seen.T @ breaking)  # data distance to span(Q)
+    A = breaking.T @ breaking
+    M = (ref @ B).T @ (ref @ B)
     M += 1e-12 * np.trace(M) / M.shape[0] * np.eye(M.shape[0])
     lam = eigh(A, M, eigvals_only=True, subset_by_index=[0, 0])[0]
+    w = noise.weights
     norm2 = float(np.sum(w * np.sum((coef @ reference.T) ** 2, axis=1)))
     if lam <= 0 or norm2 <= 0:
         return float("inf")
     crit = noise.critical_value(max(int(dof), 1), alpha)
     return float(np.sqrt(crit / lam / norm2))
+
+
+def _whitened_factors(stats, noise: NoiseEstimate, reference: np.ndarray):
+    """Factors ``(D, R)`` with ``D^T D`` the whitened data metric of ``vec(C)``
+    (``block_diag(w_i Theta^T Theta)``) and ``R^T R`` the reference metric."""
+    vals, vecs = np.linalg.eigh(np.asarray(stats.gram))
+    root = (vecs * np.sqrt(np.clip(vals, 0.0, None))).T
+    roots = np.sqrt(noise.weights)
+    data = sparse.block_diag([r * root for r in roots]).toarray()
+    ref = sparse.block_diag([r * reference for r in roots]).toarray()
+    return data, ref
 
 
 def enforcement_test(

@@ -87,10 +87,12 @@ def test_signal_test_by_hand():
 def test_detectable_breaking_by_hand():
     """Breaking along column 1, measured with reference factor R.
 
-    In whitened units the data metric of column 1 is w_i * 4 and the
-    reference metric w_i * (R^T R)_11; the smallest ratio over the targets is
-    4 / 5, so the largest undetected breaking has squared size
-    crit / (4/5) / norm2, with norm2 = sum_i w_i |C_i R^T|^2.
+    A breaking is the distance of a perturbation to span(column 0). In
+    whitened units that distance is w_i * 4 per unit of column 1 in the data
+    metric (orthogonal columns) and w_i * (5 - 1^2 / 1) = w_i * 4 in the
+    reference metric (the Schur complement of R^T R = [[1, 1], [1, 5]]): the
+    ratio is 1, so the largest undetected breaking has squared size
+    crit / 1 / norm2, with norm2 = sum_i w_i |C_i R^T|^2.
     """
     R = np.array([[1.0, 1.0], [0.0, 2.0]])
     Q = np.zeros((4, 2))
@@ -102,7 +104,7 @@ def test_detectable_breaking_by_hand():
     got = detectable_breaking(
         ArrayStatistics(THETA, Y, max_lag=2), _noise(), Q, R, coef, 2, 1e-3
     )
-    assert got == pytest.approx(np.sqrt(crit / 0.8 / norm2), rel=1e-9)
+    assert got == pytest.approx(np.sqrt(crit / norm2), rel=1e-9)
     # A model 100 times smaller (norm2 < 1) hides breakings 100 times larger.
     small = detectable_breaking(
         ArrayStatistics(THETA, Y, max_lag=2), _noise(), Q, R, coef / 100, 2, 1e-3
@@ -120,7 +122,7 @@ def test_integrated_autocorrelation_time_stops_at_the_first_negative_lag():
 
 
 def test_detectable_breaking_of_one_target_by_hand():
-    """One target, one broken direction: lambda = 4 / 5 as above."""
+    """One target, one broken direction: lambda = 4 / 4 as above."""
     R = np.array([[1.0, 1.0], [0.0, 2.0]])
     stats = ArrayStatistics(THETA, Y[:, :1], max_lag=2)
     noise = estimate_noise(stats, tau=np.ones(1))
@@ -128,6 +130,27 @@ def test_detectable_breaking_of_one_target_by_hand():
     norm2 = np.sum((coef @ R.T) ** 2) / VAR[0]
     crit = chi2.ppf(1 - 1e-3, 1)
     got = detectable_breaking(stats, noise, np.array([[1.0], [0.0]]), R, coef, 1, 1e-3)
-    assert got == pytest.approx(np.sqrt(crit / 0.8 / norm2), rel=1e-9)
+    assert got == pytest.approx(np.sqrt(crit / norm2), rel=1e-9)
     # nothing left to break: the whole library is symmetric
     assert detectable_breaking(stats, noise, np.eye(2), R, coef, 1, 1e-3) == 0.0
+
+
+def test_invisible_symmetric_directions_break_nothing():
+    """A library column that vanishes on the data but is itself symmetric.
+
+    Column 2 is zero on every sample. Inside span(Q) it breaks nothing, so the
+    answer is the column-1 breaking alone: data 4 / v, reference 1 / v per
+    unit, lambda = 4. Outside span(Q) it is a breaking the data cannot see.
+    """
+    theta = np.stack([C0, C1, np.zeros(4)], axis=1)
+    stats = ArrayStatistics(theta, Y[:, :1], max_lag=2)
+    noise = estimate_noise(stats, tau=np.ones(1))
+    R = np.eye(3)
+    coef = np.array([[2.0, 0.0, 0.0]])
+    norm2 = 4.0 / noise.variance[0]
+    crit = chi2.ppf(1 - 1e-3, 1)
+    symmetric = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]])  # columns 0 and 2
+    got = detectable_breaking(stats, noise, symmetric, R, coef, 1, 1e-3)
+    assert got == pytest.approx(np.sqrt(crit / 4.0 / norm2), rel=1e-9)
+    only_first = np.array([[1.0], [0.0], [0.0]])
+    assert detectable_breaking(stats, noise, only_first, R, coef, 1, 1e-3) > 1e4

@@ -553,13 +553,8 @@ def detectable_breaking(
     """
     from scipy.linalg import eigh, null_space, orth
 
-    data, ref = _whitened_factors(stats, noise, reference)
-    # Unit diagonal of the data metric: rank decisions below do not depend on
-    # the units of the states.
-    d = np.linalg.norm(data, axis=0)
-    d[d == 0] = 1.0
-    data, ref = data / d, ref / d
-    Qs = np.asarray(sparse.csr_matrix(Q).toarray()) * d[:, None]
+    data, ref, scale = _whitened_factors(stats, noise, reference)
+    Qs = np.asarray(sparse.csr_matrix(Q).toarray()) * scale[:, None]
     # Each class modulo span(Q) by its reference-orthogonal representative,
     # whose reference norm is then the class's reference distance to span(Q).
     B = null_space((ref @ Qs).T @ ref)
@@ -582,14 +577,21 @@ def detectable_breaking(
 
 
 def _whitened_factors(stats, noise: NoiseEstimate, reference: np.ndarray):
-    """Factors ``(D, R)`` with ``D^T D`` the whitened data metric of ``vec(C)``
-    (``block_diag(w_i Theta^T Theta)``) and ``R^T R`` the reference metric."""
-    vals, vecs = np.linalg.eigh(np.asarray(stats.gram))
+    """Factors ``(D, R, s)`` of the whitened data metric and the reference
+    metric of ``vec(C)`` in the coordinates ``s * vec(C)``.
+
+    The data metric is ``block_diag(w_i Theta^T Theta)``; ``s`` scales it to
+    a unit diagonal before it is factored, so that badly scaled monomials keep
+    their precision and rank decisions do not depend on the units of the
+    states. In those coordinates both factors are the same for every target.
+    """
+    d, vals, vecs, _ = scaled_eigh(np.asarray(stats.gram))
     root = (vecs * np.sqrt(np.clip(vals, 0.0, None))).T
-    roots = np.sqrt(noise.weights)
-    data = sparse.block_diag([r * root for r in roots]).toarray()
-    ref = sparse.block_diag([r * reference for r in roots]).toarray()
-    return data, ref
+    t = len(noise.weights)
+    data = sparse.block_diag([root] * t).toarray()
+    ref = sparse.block_diag([reference / d] * t).toarray()
+    scale = np.concatenate([np.sqrt(w) * d for w in noise.weights])
+    return data, ref, scale
 
 
 def enforcement_test(

@@ -26,10 +26,14 @@ def _row(true_dim, true_order, dim, correct, order, exact=True, n=3):
         "n": n,
         "true_dim": true_dim,
         "true_order": true_order,
+        "data_dim": true_dim,
+        "data_order": true_order,
         "new_dim": dim,
         "new_correct": correct,
+        "new_data_correct": correct,
         "new_order": order,
         "new_disc_exact": exact,
+        "new_data_disc_exact": exact,
         "new_status": "ok",
         "new_time": 0.5,
     }
@@ -62,9 +66,9 @@ def test_correct_dimension_compares_algebras_not_dimensions(bench):
     rotation = ss.SymmetryGroup(ss.LieAlgebra.so(2))
     scaling = ss.SymmetryGroup(ss.LieAlgebra.scaling(2))
     both = ss.SymmetryGroup(ss.LieAlgebra.so(2) + ss.LieAlgebra.scaling(2))
-    assert bench.correct_dimension(rotation, bench._basis(scaling)) == 0
-    assert bench.correct_dimension(rotation, bench._basis(both)) == 1
-    assert bench.correct_dimension(both, bench._basis(both)) == 2
+    assert bench.correct_dimension(rotation, bench._basis(scaling.algebra)) == 0
+    assert bench.correct_dimension(rotation, bench._basis(both.algebra)) == 1
+    assert bench.correct_dimension(both, bench._basis(both.algebra)) == 2
 
 
 def test_discrete_exact_checks_the_true_field(bench):
@@ -96,3 +100,63 @@ def test_polynomial_detection_rejects_piecewise_and_driven_flows(bench):
     assert bench._is_polynomial(flows.Lorenz(), 3)
     assert not bench._is_polynomial(flows.Colpitts(), 3)  # linear near 0 only
     assert not bench._is_polynomial(flows.Torus(), 3)  # depends on time
+
+
+def _rays(n_rays=6, seed=0):
+    """Trajectories of x' = -x in R^3: each stays on its ray through x0."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 3, 50)
+    return [np.exp(-t)[:, None] * rng.normal(size=3) for _ in range(n_rays)]
+
+
+def test_six_rays_leave_four_cubics_per_equation_free(bench):
+    """A cubic p(x) = sum_j r^j p_j(v) on a ray vanishes iff every homogeneous
+    part does at v: degrees 0-2 (1 + 3 + 6 values) are fixed by six generic
+    rays, degree 3 has 10 coefficients and 6 conditions, so 4 stay free."""
+    decay = next(b for b in bench.symsindy_systems() if b.name == "linear_decay3")
+    unseen = bench.unseen_directions(decay, _rays())
+    assert unseen.shape == (4, 20)
+    degrees = ss.Monomials(3, 3).exponents.sum(axis=1)
+    assert np.all(np.abs(unseen[:, degrees < 3]) < 1e-8 * np.abs(unseen).max())
+    theta = np.vstack([ss.Monomials(3, 3).evaluate(x) for x in _rays()])
+    assert np.abs(theta @ unseen.T).max() < 1e-7 * np.abs(theta).max()
+    more = [np.exp(-np.linspace(0, 3, 50))[:, None] * v for v in np.eye(3)]
+    assert bench.unseen_directions(decay, _rays(12) + more).shape == (0, 20)
+
+
+def test_data_truth_on_rays_is_the_point_reflection_alone(bench):
+    """x' = -x commutes with gl(3), but models x' = -x + c(x) with c an
+    unseen cubic fit the rays too. A cubic field is odd, so -I fixes every
+    one of them; no other signed permutation or linear flow fixes the four
+    generic ones."""
+    decay = next(b for b in bench.symsindy_systems() if b.name == "linear_decay3")
+    truth = bench.ground_truth(decay)
+    assert (truth.dim, int(truth.report.discrete_order)) == (9, 48)
+    dim, order, basis = bench.data_truth(
+        decay, truth, bench.unseen_directions(decay, _rays())
+    )
+    assert (dim, order, basis.shape[1]) == (0, 2, 0)
+    unseen = bench.unseen_directions(decay, _rays())
+    minus = ss.SymmetryGroup(n=3, discrete=[-np.eye(3)])
+    swap = ss.SymmetryGroup(n=3, discrete=[np.eye(3)[[1, 0, 2]]])
+    assert bench.discrete_exact(minus, decay, unseen)
+    assert bench.discrete_exact(swap, decay) and not bench.discrete_exact(
+        swap, decay, unseen
+    )
+
+
+def test_identified_data_keep_the_true_group(bench):
+    """Enumerating the signed permutations agrees with the ground truth."""
+    duffing = next(b for b in bench.own_systems() if b.name == "coupled_duffing")
+    truth = bench.ground_truth(duffing)
+    assert bench._determined_order(duffing, bench._family(duffing)) == 4
+    dim, order, _ = bench.data_truth(duffing, truth, np.zeros((0, 35)))
+    assert (dim, order) == (truth.dim, int(truth.report.discrete_order)) == (0, 4)
+
+
+def test_metrics_read_the_chosen_truth(bench):
+    row = _row(9, 48, 0, 0, 2)
+    row.update(data_dim=0, data_order=2, new_data_correct=0)
+    assert bench.metrics([row], "new", "data")["fully right"] == 1
+    assert bench.metrics([row], "new", "coefficients")["fully right"] == 0
+    assert bench.metrics([row], "new", "coefficients")["cont recall"] == 0.0

@@ -223,6 +223,43 @@ def test_snap_recovers_the_exact_rotation_from_a_noisy_one():
     assert snap(LieAlgebra.trivial(2)) is None
 
 
+J3 = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+#: A rotation generator estimated 0.1 rad off (rotation_3d at 5 % noise).
+OFF = np.array([[0.0, -1.0, -0.09], [0.94, 0.0, 0.05], [0.06, 0.0, 0.0]])
+
+
+def _is_rotation(h):
+    A = h.matrices[0]
+    return h.dim == 1 and np.allclose(A / A[1, 0], J3, atol=1e-12, rtol=0)
+
+
+def test_fine_snap_keeps_junk_that_the_coarse_one_removes():
+    from symsindy.discover.snapping import COARSE_SNAP, exact_neighbours, snap
+
+    noisy = LieAlgebra.from_matrices([OFF])
+    assert not _is_rotation(snap(noisy))  # 0.09 and 0.06 are kept
+    assert _is_rotation(snap(noisy, *COARSE_SNAP))
+    found = exact_neighbours(noisy)
+    assert len(found) == 2 and _is_rotation(found[1])
+    # an exact generator has one neighbour, itself
+    assert [
+        _is_rotation(h) for h in exact_neighbours(LieAlgebra.from_matrices([J3]))
+    ] == [True]
+
+
+def test_proposals_include_the_coarse_neighbour():
+    """The search proposes the exact rotation from a direction 0.1 rad off."""
+    from symsindy.discover.continuous import _proposals
+
+    cands = LieAlgebra.gl(3).orthonormalized()
+    flat = cands.coefficients.reshape(cands.dim, -1)
+    target = LieAlgebra.from_matrices([OFF]).coefficients.reshape(1, -1)
+    rows = np.linalg.lstsq(flat.T, target.T, rcond=None)[0].T
+    proposals = _proposals(rows, cands)
+    assert all(exact for _, exact in proposals)
+    assert any(_is_rotation(h) for h, _ in proposals)
+
+
 def test_snap_refuses_a_span_that_is_not_closed():
     """span{E01, E10} is not a subalgebra (their bracket is diag(1, -1))."""
     from symsindy.discover.snapping import snap

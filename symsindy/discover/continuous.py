@@ -35,7 +35,7 @@ from ..inference import (
 from ..naming import describe_algebra
 from .inputs import DiscoveryProblem
 from .report import Verdict
-from .snapping import lie_closure, snap
+from .snapping import exact_neighbours, lie_closure, snap
 
 __all__ = ["ContinuousResult", "TestContext", "decide_by_tolerance", "decide_by_test"]
 
@@ -118,15 +118,14 @@ def _key(h: LieAlgebra) -> bytes:
 
 
 def _proposals(vt_rows, cands) -> list[tuple[LieAlgebra, bool]]:
-    """``(algebra, is_exact)``: snapped neighbour, closures, the numerical span."""
+    """``(algebra, is_exact)``: snapped neighbours, closures, the numerical span."""
     numeric = _combination(vt_rows, cands)
-    exact = snap(numeric)
-    if exact is not None:
-        # The exact neighbour and its closure; the numerical span itself is
-        # slightly off and would only be rejected for it.
-        options = ((exact, True), (lie_closure(exact, cands.dim), True))
-    else:
-        options = ((lie_closure(numeric, cands.dim), False),)
+    exact = exact_neighbours(numeric)
+    # The exact neighbours and their closures; the numerical span itself is
+    # slightly off and would only be rejected for it.
+    options = [(h, True) for e in exact for h in (e, lie_closure(e, cands.dim))]
+    if not exact:
+        options = [(lie_closure(numeric, cands.dim), False)]
     out = []
     for alg, is_exact in options:
         if alg is not None and alg.dim:

@@ -19,7 +19,14 @@ from scipy.linalg import qr
 from ..algebra import LieAlgebra
 from ..tolerances import CLOSURE_TOL
 
-__all__ = ["snap", "lie_closure", "SNAP_MAX_DENOMINATOR", "SNAP_RELATIVE_DISTANCE"]
+__all__ = [
+    "snap",
+    "exact_neighbours",
+    "lie_closure",
+    "SNAP_MAX_DENOMINATOR",
+    "SNAP_RELATIVE_DISTANCE",
+    "COARSE_SNAP",
+]
 
 #: Entries are rounded to fractions with at most this denominator ...
 SNAP_MAX_DENOMINATOR = 6
@@ -27,14 +34,24 @@ SNAP_MAX_DENOMINATOR = 6
 #: ... when the fraction is this close (relative to the largest entry).
 SNAP_RELATIVE_DISTANCE = 0.05
 
+#: ``(max denominator, relative distance)`` of the coarse neighbour: halves
+#: within 20 %. A generator estimated from noisy data can be 0.1 rad off, with
+#: entries of 0.05-0.1 where the exact one has zeros; the fine rounding keeps
+#: them, and the neighbour it proposes is rejected for them.
+COARSE_SNAP = (2, 0.2)
 
-def _round_simple(values: np.ndarray) -> np.ndarray:
+
+def _round_simple(
+    values: np.ndarray,
+    max_denominator: int = SNAP_MAX_DENOMINATOR,
+    distance: float = SNAP_RELATIVE_DISTANCE,
+) -> np.ndarray:
     """Round entries to nearby fractions with small denominators where close."""
     out = values.copy()
     scale = np.abs(values).max()
     for idx, v in np.ndenumerate(values):
-        frac = float(Fraction(float(v)).limit_denominator(SNAP_MAX_DENOMINATOR))
-        if abs(frac - v) <= SNAP_RELATIVE_DISTANCE * scale:
+        frac = float(Fraction(float(v)).limit_denominator(max_denominator))
+        if abs(frac - v) <= distance * scale:
             out[idx] = frac
     return out
 
@@ -54,12 +71,39 @@ def _orthonormal_matrices(mats: np.ndarray) -> np.ndarray:
     return vt.reshape(mats.shape)
 
 
-def snap(algebra: LieAlgebra) -> LieAlgebra | None:
+def exact_neighbours(algebra: LieAlgebra) -> list[LieAlgebra]:
+    """The distinct exact versions of ``algebra``: fine, then coarse rounding."""
+    out, keys = [], set()
+    for level in ((SNAP_MAX_DENOMINATOR, SNAP_RELATIVE_DISTANCE), COARSE_SNAP):
+        exact = snap(algebra, *level)
+        if exact is None:
+            continue
+        key = np.round(exact.coefficients, 12).tobytes()
+        if key not in keys:
+            keys.add(key)
+            out.append(exact)
+    return out
+
+
+def snap(
+    algebra: LieAlgebra,
+    max_denominator: int = SNAP_MAX_DENOMINATOR,
+    distance: float = SNAP_RELATIVE_DISTANCE,
+) -> LieAlgebra | None:
     """An exact version of ``algebra`` (same dimension, closed), or None.
 
     The basis is rewritten with the identity at its largest entries (column
     pivoted QR) and every entry rounded to a fraction with denominator
-    <= :data:`SNAP_MAX_DENOMINATOR` when within :data:`SNAP_RELATIVE_DISTANCE`.
+    <= ``max_denominator`` when within ``distance`` of it (relative to the
+    largest entry).
+
+    Examples
+    --------
+    >>> from symsindy import LieAlgebra
+    >>> noisy = LieAlgebra.from_matrices([[[0.0, -1.0, -0.09], [0.94, 0.0, 0.05],
+    ...                                    [0.06, 0.0, 0.0]]])
+    >>> snap(noisy, 2, 0.2).matrices[0].round(3).tolist()
+    [[0.0, -0.707, 0.0], [0.707, 0.0, 0.0], [0.0, 0.0, 0.0]]
     """
     if algebra.dim == 0:
         return None
@@ -67,7 +111,7 @@ def snap(algebra: LieAlgebra) -> LieAlgebra | None:
     _, _, piv = qr(flat, pivoting=True, mode="economic")
     pivots = piv[: algebra.dim]
     rows = np.linalg.solve(flat[:, pivots], flat)
-    snapped = _round_simple(rows)
+    snapped = _round_simple(rows, max_denominator, distance)
     if np.linalg.matrix_rank(snapped, tol=1e-8) != algebra.dim:
         return None
     candidate = LieAlgebra(snapped.reshape(algebra.coefficients.shape), algebra.degree)

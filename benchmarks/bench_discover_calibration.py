@@ -760,10 +760,27 @@ def _data_scores(method, G, data_basis, bench, unseen) -> dict:
     """Right directions and exact elements against what the data determine."""
     if G is None:
         return {f"{method}_data_correct": 0, f"{method}_data_disc_exact": False}
-    return {
+    out = {
         f"{method}_data_correct": correct_dimension(G, data_basis),
         f"{method}_data_disc_exact": discrete_exact(G, bench, unseen),
     }
+    if method == "new" and G.report is not None:
+        out["new_power"] = _power_column(G.report.verdicts, bench, unseen)
+    return out
+
+
+def _power_column(verdicts, bench, unseen) -> str:
+    """``verdict:detectable breaking:holds`` of every element the power check
+    judged; ``holds`` says whether the element is a symmetry of every model
+    that fits the noise-free data (a diagnostic of the power threshold)."""
+    models = _family(bench, unseen)
+    parts = []
+    for v in verdicts:
+        if v.detectable_breaking is None or v.element is None:
+            continue
+        holds = _fixes(np.asarray(v.element, dtype=float), bench, models)
+        parts.append(f"{v.verdict}:{v.detectable_breaking:.3g}:{holds}")
+    return "; ".join(parts)
 
 
 # ------------------------------------------------------------------ metrics

@@ -223,6 +223,36 @@ def test_snap_recovers_the_exact_rotation_from_a_noisy_one():
     assert snap(LieAlgebra.trivial(2)) is None
 
 
+def test_discrete_verdicts_report_their_power():
+    """Accepted elements carry the detectable breaking, as directions do.
+
+    Lorenz ((x, y, z) -> (-x, -y, z)) on six trajectories: the reflection is
+    accepted, with a finite power below the threshold of "undetermined".
+    """
+    import pysindy as ps
+
+    from symsindy.inference import DETECTABLE_BREAKING
+
+    sys = datasets.get_system("lorenz")
+    t = np.arange(0, sys.t_end, sys.dt)
+    xs = datasets.simulate(sys, 6, t, noise=0.01, seed=2)
+    model = ps.SINDy(
+        feature_library=ps.PolynomialLibrary(degree=2),
+        optimizer=ps.STLSQ(threshold=0.5),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(xs, t=t)
+    G = discover_symmetries(model, x=xs, t=t)
+    elements = [v for v in G.report.verdicts if v.kind == "discrete"]
+    accepted = [v for v in elements if v.verdict == "symmetric"]
+    assert accepted and all(
+        0 < v.detectable_breaking <= DETECTABLE_BREAKING for v in accepted
+    )
+    assert all(v.to_dict()["detectable_breaking"] is not None for v in accepted)
+    assert any(np.allclose(v.element, np.diag([-1.0, -1.0, 1.0])) for v in accepted)
+
+
 J3 = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
 #: A rotation generator estimated 0.1 rad off (rotation_3d at 5 % noise).
 OFF = np.array([[0.0, -1.0, -0.09], [0.94, 0.0, 0.05], [0.06, 0.0, 0.0]])

@@ -500,6 +500,7 @@ def decide_discrete_by_test(
         n_tests += 1
         test, basis = _joint_test(problem, ctx, algebra, accepted + [cands[i]])
         verdict = "symmetric" if test is not None and test.accepted else "broken"
+        power = None
         if (
             verdict == "symmetric"
             and ctx.reference is not None
@@ -516,7 +517,7 @@ def decide_discrete_by_test(
             )
             if power > DETECTABLE_BREAKING:
                 verdict = "undetermined"
-        verdicts.append(_verdict(problem, cands[i], rel[i], test, verdict))
+        verdicts.append(_verdict(problem, cands[i], rel[i], test, verdict, power))
         if verdict == "symmetric":
             accepted.append(cands[i])
             holding.append(cands[i])
@@ -597,13 +598,14 @@ def _untested(problem, cands, rel, pending, informative) -> list[Verdict]:
     return listed
 
 
-def _verdict(problem, R, rel, test, verdict) -> Verdict:
+def _verdict(problem, R, rel, test, verdict, power=None) -> Verdict:
     return Verdict(
         "discrete",
         describe_discrete(R, problem.names or None),
         verdict,
         test,
         float(rel),
+        detectable_breaking=power,
         element=R,
     )
 

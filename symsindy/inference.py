@@ -92,11 +92,14 @@ DERIVATIVE_BIAS_MARGIN = 3e-3
 #: A symmetry is "undetermined" when the data could not detect a breaking
 #: this many times larger than the model itself (coefficients measured in units
 #: of each monomial's RMS over the data). The bound is a worst case over every
-#: breaking direction, which is pessimistic for honest data (growth data from
-#: six trajectories give 2.2 at 1 % noise), so only breakings that the data
-#: leave unconstrained trigger it: data on a curve or surface on which the
-#: library's coefficients are not identifiable give values of 1e3 and more.
-#: Noise comparable to the signal is caught by ``signal_test``.
+#: breaking direction, so it is pessimistic for honest data and only breakings
+#: that the data leave nearly unconstrained trigger it. In the calibration
+#: benchmark, of the 720 discrete elements the test accepted, each checked
+#: against every model that fits the noise-free data, 230 of the 236 with a
+#: value up to 10 hold and 465 of the 484 above it do not (no threshold
+#: between 3 and 30 does better by more than 2 elements); data on rays, where
+#: the library's coefficients are not identifiable, give 1e4 and more without
+#: noise. Noise comparable to the signal is caught by ``signal_test``.
 DETECTABLE_BREAKING = 10.0
 
 #: Default level of every symmetry test.

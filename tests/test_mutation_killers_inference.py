@@ -154,3 +154,38 @@ def test_invisible_symmetric_directions_break_nothing():
     assert got == pytest.approx(np.sqrt(crit / 4.0 / norm2), rel=1e-9)
     only_first = np.array([[1.0], [0.0], [0.0]])
     assert detectable_breaking(stats, noise, only_first, R, coef, 1, 1e-3) > 1e4
+
+
+def _schur(X, Q):
+    """Quadratic form of the squared X-distance to span(Q)."""
+    XQ = X @ Q
+    return X - XQ @ np.linalg.solve(Q.T @ XQ, XQ.T)
+
+
+def test_detectable_breaking_against_schur_complements():
+    """A random design whose symmetric subspace mixes the two targets.
+
+    Independently of the implementation (which factors the data metric and
+    projects reference-orthogonal representatives), the squared distances to
+    span(Q) are the Schur complements of the two metrics, and the worst ratio
+    is their smallest generalised eigenvalue on any complement of span(Q).
+    """
+    from scipy.linalg import eigh, null_space
+
+    rng = np.random.default_rng(3)
+    theta = rng.normal(size=(40, 4)) * [1.0, 10.0, 0.1, 3.0]
+    y = theta @ rng.normal(size=(4, 2)) + rng.normal(size=(40, 2)) * [0.5, 2.0]
+    stats = ArrayStatistics(theta, y, max_lag=2)
+    noise = estimate_noise(stats, tau=np.ones(2))
+    R = rng.normal(size=(4, 4))
+    Q = rng.normal(size=(8, 3))  # columns mix the coefficients of both targets
+    coef = rng.normal(size=(2, 4))
+    w = noise.weights
+    data = np.kron(np.diag(w), np.asarray(stats.gram))
+    ref = np.kron(np.diag(w), R.T @ R)
+    W = null_space(Q.T)
+    lam = eigh(W.T @ _schur(data, Q) @ W, W.T @ _schur(ref, Q) @ W)[0][0]
+    norm2 = np.sum(w * np.sum((coef @ R.T) ** 2, axis=1))
+    crit = noise.critical_value(2, 1e-3)
+    got = detectable_breaking(stats, noise, Q, R, coef, 2, 1e-3)
+    assert got == pytest.approx(np.sqrt(crit / lam / norm2), rel=1e-7)

@@ -34,11 +34,12 @@ SNAP_MAX_DENOMINATOR = 6
 #: ... when the fraction is this close (relative to the largest entry).
 SNAP_RELATIVE_DISTANCE = 0.05
 
-#: ``(max denominator, relative distance)`` of the coarse neighbour: halves
-#: within 20 %. A generator estimated from noisy data can be 0.1 rad off, with
-#: entries of 0.05-0.1 where the exact one has zeros; the fine rounding keeps
-#: them, and the neighbour it proposes is rejected for them.
-COARSE_SNAP = (2, 0.2)
+#: ``(max denominator, relative distance)`` of the coarse neighbour: every
+#: entry rounded to the nearest half (no entry is farther than 1/4 from one).
+#: A generator estimated from noisy data can be 0.1-0.2 rad off, with entries
+#: of 0.05-0.2 where the exact one has zeros and 0.8 where it has ones; the
+#: fine rounding keeps them, and the neighbour it proposes is rejected for them.
+COARSE_SNAP = (2, 0.25)
 
 
 def _round_simple(

@@ -313,6 +313,26 @@ def test_lie_closure_adds_brackets_up_to_a_cap():
     assert single.dim == 1 and abs(np.linalg.norm(single.matrices) - 1) < 1e-12
 
 
+def test_lie_closure_adds_two_new_brackets_in_one_round():
+    """span{E10, E12, E01} in gl(3): one round brings E11 - E00 and E02; the
+    closure is sl(2) on (x0, x1) with the ideal span{E02, E12}, dimension 5."""
+    from symsindy.discover.snapping import lie_closure
+
+    def unit(i, j):
+        E = np.zeros((3, 3))
+        E[i, j] = 1.0
+        return E
+
+    closed = lie_closure(
+        LieAlgebra.from_matrices([unit(1, 0), unit(1, 2), unit(0, 1)]), max_dim=9
+    )
+    assert closed.dim == 5
+    np.testing.assert_allclose(_flat(closed) @ _flat(closed).T, np.eye(5), atol=1e-12)
+    expected = [unit(0, 1), unit(1, 0), unit(1, 2), unit(0, 2), unit(0, 0) - unit(1, 1)]
+    for A in expected:
+        assert _span_residual(A, closed.matrices) < 1e-12
+
+
 def test_lie_closure_of_trivial_and_nonlinear_algebras():
     from symsindy.discover.snapping import lie_closure
 

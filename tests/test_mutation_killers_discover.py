@@ -278,6 +278,34 @@ def test_fine_snap_keeps_junk_that_the_coarse_one_removes():
     ] == [True]
 
 
+def test_proposals_skip_a_closure_beyond_the_candidates():
+    """span{E01, E10} is not closed: snapping refuses it and its closure sl(2)
+    leaves the candidates, so nothing is proposed."""
+    from symsindy.discover.continuous import _proposals
+
+    E01, E10 = np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([[0.0, 0.0], [1.0, 0.0]])
+    cands = LieAlgebra.from_matrices([E01, E10]).orthonormalized()
+    assert _proposals(np.eye(2), cands) == []
+
+
+def test_verdicts_name_the_tested_algebra():
+    """The continuous verdicts say what was tested, not "trivial"."""
+    C, lib = _exact("hopf")
+    t = np.arange(0, 10, 0.01)
+    sys = datasets.get_system("hopf")
+    xs = datasets.simulate(sys, 3, t, noise=0.0, seed=0)
+    xdot = [sys.rhs(x) for x in xs]
+    G = discover_symmetries(C, library=lib, x=xs, x_dot=xdot, discrete=None)
+    (accepted,) = [v for v in G.report.verdicts if v.verdict == "symmetric"]
+    assert accepted.description == "rotation in the (x0, x1) plane"
+    assert all(v.description != "trivial" for v in G.report.verdicts)
+    # a single candidate: the search's last span (all of them) is tested too
+    only = discover_symmetries(
+        C, library=lib, x=xs, x_dot=xdot, candidates=LieAlgebra.so(2), discrete=None
+    )
+    assert only.dim == 1 and _span_residual(J, only.generators) < 1e-12
+
+
 def test_proposals_include_the_coarse_neighbour():
     """The search proposes the exact rotation from a direction 0.1 rad off."""
     from symsindy.discover.continuous import _proposals

@@ -159,10 +159,13 @@ class Bench:
     def n(self) -> int:
         return self.coef.shape[0]
 
-    def rhs(self, x: np.ndarray) -> np.ndarray:
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """The degree-3 monomials at the rows of ``x``."""
         x = np.atleast_2d(x)
-        theta = np.prod(x[:, None, :] ** self.exps[None], axis=2)
-        return theta @ self.coef.T
+        return np.prod(x[:, None, :] ** self.exps[None], axis=2)
+
+    def rhs(self, x: np.ndarray) -> np.ndarray:
+        return self.features(x) @ self.coef.T
 
     def candidates(self):
         return ss.LieAlgebra.affine(self.n) if self.affine else None
@@ -581,8 +584,7 @@ def _family(bench: Bench, unseen=None) -> list[np.ndarray]:
 def _fixes(R: np.ndarray, bench: Bench, models) -> bool:
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, size=(200, bench.n)) * bench.scale
-    theta = np.prod(x[:, None, :] ** bench.exps[None], axis=2)
-    moved = np.prod((x @ R.T)[:, None, :] ** bench.exps[None], axis=2)
+    theta, moved = bench.features(x), bench.features(x @ R.T)
     for M in models:
         fx = theta @ M.T
         gap = np.linalg.norm(moved @ M.T - fx @ R.T)
@@ -600,7 +602,7 @@ UNSEEN_RCOND = 1e-7
 
 def unseen_directions(bench: Bench, xs_clean) -> np.ndarray:
     """Rows ``c``: library combinations with ``Theta(x) c = 0`` on the clean data."""
-    theta = np.vstack([ss.Monomials(bench.n, DEGREE).evaluate(x) for x in xs_clean])
+    theta = np.vstack([bench.features(x) for x in xs_clean])
     scale = np.linalg.norm(theta, axis=0)
     scale[scale == 0] = 1.0
     _, sv, vt = np.linalg.svd(theta / scale, full_matrices=False)

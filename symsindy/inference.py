@@ -557,18 +557,20 @@ def detectable_breaking(
     from scipy.linalg import eigh, null_space, orth
 
     data, ref, scale = _whitened_factors(stats, noise, reference)
+    t = len(noise.weights)
     Qs = np.asarray(sparse.csr_matrix(Q).toarray()) * scale[:, None]
     # Each class modulo span(Q) by its reference-orthogonal representative,
     # whose reference norm is then the class's reference distance to span(Q).
-    B = null_space((ref @ Qs).T @ ref)
+    B = null_space(_per_target(ref.T @ ref, Qs, t).T)
     if B.shape[1] == 0:
         return 0.0
-    breaking = data @ B
+    breaking = _per_target(data, B, t)
     if Qs.shape[1]:
-        seen = orth(data @ Qs, rcond=1e-10)
+        seen = orth(_per_target(data, Qs, t), rcond=1e-10)
         breaking -= seen @ (seen.T @ breaking)  # data distance to span(Q)
     A = breaking.T @ breaking
-    M = (ref @ B).T @ (ref @ B)
+    refB = _per_target(ref, B, t)
+    M = refB.T @ refB
     M += 1e-12 * np.trace(M) / M.shape[0] * np.eye(M.shape[0])
     lam = eigh(A, M, eigvals_only=True, subset_by_index=[0, 0])[0]
     w = noise.weights
@@ -580,21 +582,26 @@ def detectable_breaking(
 
 
 def _whitened_factors(stats, noise: NoiseEstimate, reference: np.ndarray):
-    """Factors ``(D, R, s)`` of the whitened data metric and the reference
-    metric of ``vec(C)`` in the coordinates ``s * vec(C)``.
+    """Factors ``(D, R, s)`` of one target's whitened data metric and
+    reference metric, in the coordinates ``s * vec(C)``.
 
     The data metric is ``block_diag(w_i Theta^T Theta)``; ``s`` scales it to
     a unit diagonal before it is factored, so that badly scaled monomials keep
     their precision and rank decisions do not depend on the units of the
-    states. In those coordinates both factors are the same for every target.
+    states. In those coordinates both metrics are ``block_diag`` of the same
+    factor for every target (see :func:`_per_target`).
     """
     d, vals, vecs, _ = scaled_eigh(np.asarray(stats.gram))
     root = (vecs * np.sqrt(np.clip(vals, 0.0, None))).T
-    t = len(noise.weights)
-    data = sparse.block_diag([root] * t).toarray()
-    ref = sparse.block_diag([reference / d] * t).toarray()
     scale = np.concatenate([np.sqrt(w) * d for w in noise.weights])
-    return data, ref, scale
+    return root, reference / d, scale
+
+
+def _per_target(factor: np.ndarray, X: np.ndarray, n_targets: int) -> np.ndarray:
+    """``kron(I, factor) @ X``, target block by target block (no Kronecker)."""
+    blocks = X.reshape(n_targets, factor.shape[1], -1)
+    out = np.einsum("mp,tpk->tmk", factor, blocks)
+    return out.reshape(n_targets * factor.shape[0], -1)
 
 
 def enforcement_test(

@@ -160,3 +160,29 @@ def test_metrics_read_the_chosen_truth(bench):
     assert bench.metrics([row], "new", "data")["fully right"] == 1
     assert bench.metrics([row], "new", "coefficients")["fully right"] == 0
     assert bench.metrics([row], "new", "coefficients")["cont recall"] == 0.0
+
+
+def test_difference_error_is_that_of_central_differences(bench):
+    # On x' = -x, (x(t+h) - x(t-h)) / 2h = -x(t) sinh(h) / h at every sample.
+    coef = np.zeros((1, 4))
+    coef[0, 1] = -1.0  # Monomials(1, 3): 1, x, x^2, x^3
+    decay = bench.Bench("decay", "own", coef, None, None)
+    h = 0.3
+    runs = [np.exp(-np.arange(40) * h)[:, None] * x0 for x0 in (1.0, -2.5)]
+    expected = np.sinh(h) / h - 1
+    assert bench._difference_error(decay, runs, h) == pytest.approx(expected, 1e-10)
+
+
+def test_spiking_dysts_flows_are_sampled_finely_enough(bench):
+    pytest.importorskip("dysts.flows")
+    lorenz, liu_chen = bench.dysts_systems(["Lorenz", "LiuChen"])
+    assert len(lorenz.t) == 501  # 100 points per period resolve it
+    assert len(liu_chen.t) > 501
+    runs = bench.trajectories(liu_chen, bench.case_seed(liu_chen))
+    dt = liu_chen.t[1] - liu_chen.t[0]
+    assert bench._difference_error(liu_chen, runs, dt) <= bench.RESOLUTION
+    coarse = bench.trajectories(
+        bench.Bench(liu_chen.name, "dysts", liu_chen.coef, liu_chen.t[::4], liu_chen.x0),
+        bench.case_seed(liu_chen),
+    )
+    assert bench._difference_error(liu_chen, coarse, 4 * dt) > bench.RESOLUTION

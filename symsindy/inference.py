@@ -199,6 +199,9 @@ class NoiseEstimate:
         :func:`symsindy.regression_data.edge_rows`).
     rows : str
         What the rows are, for reports ("samples", "integral rows", ...).
+    state_noise : ndarray (n_states,), optional
+        Noise in the states relative to their spread, when the library was
+        corrected for it (see :mod:`symsindy.state_noise`).
     """
 
     variance: np.ndarray
@@ -214,6 +217,7 @@ class NoiseEstimate:
     margin: float = 0.0
     edge_rows: int = 0
     rows: str = "samples"
+    state_noise: np.ndarray | None = None
 
     @property
     def weights(self) -> np.ndarray:
@@ -254,10 +258,14 @@ class NoiseEstimate:
             else ""
         )
         edges = f" ({self.edge_rows} end rows left out)" if self.edge_rows else ""
+        states = ""
+        if self.state_noise is not None:
+            worst = 100 * float(np.max(self.state_noise))
+            states = f"; library corrected for state noise ({worst:.2g}% of spread)"
         return (
             f"noise {100 * rel.max():.3g}% of the derivatives' RMS{floor}; "
             f"autocorrelation time {tau}; {self.n_samples} {self.rows}{edges}, "
-            f"effective {int(self.n_effective.min())}{margin}"
+            f"effective {int(self.n_effective.min())}{margin}{states}"
         )
 
 
@@ -305,7 +313,11 @@ def estimate_noise(
             "identifiable terms; use more data or a lower degree"
         )
     rss = np.clip(np.asarray(stats.rss(coef), dtype=float), 0.0, None)
-    sigma2 = rss / (n - rank)
+    # With noisy features (errors in the variables) the tests compare the
+    # corrected quadratic form, but the estimator scatters with the plain
+    # residual, feature noise included.
+    spread = getattr(stats, "noise_rss", stats.rss)(coef)
+    sigma2 = np.clip(np.asarray(spread, dtype=float), 0.0, None) / (n - rank)
     if tau is None:
         acov = stats.residual_autocovariance(coef)
         tau = (

@@ -1,10 +1,11 @@
-"""Small dense linear algebra shared by the symmetric basis and the naming code."""
+"""Small dense linear algebra shared by the symmetric basis, the naming code and
+the tests (normal-equation products)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["null_space", "echelon_basis"]
+__all__ = ["null_space", "echelon_basis", "reduced_normal_equations", "residual_sums"]
 
 
 def null_space(block: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
@@ -86,3 +87,14 @@ def reduced_normal_equations(Q, gram, xty, weights=None):
         H += weights[i] * np.asarray(Qi.T @ GQ.T)
         b += weights[i] * (Qi.T @ xty[:, i])
     return H, b
+
+
+def residual_sums(gram, xty, yty, coef) -> np.ndarray:
+    """``||y_i - Theta c_i||^2`` per target from the normal-equation products.
+
+    ``yty_ii - 2 c_i . xty_i + c_i^T G c_i``, with ``yty`` the ``(t, t)``
+    matrix ``Y^T Y`` and ``coef`` the ``(t, f)`` coefficients.
+    """
+    C = np.asarray(coef, dtype=float)
+    quad = np.sum(C * (C @ gram), axis=1)
+    return np.diag(yty) - 2.0 * np.sum(C * np.asarray(xty).T, axis=1) + quad

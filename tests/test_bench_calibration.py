@@ -182,7 +182,9 @@ def test_spiking_dysts_flows_are_sampled_finely_enough(bench):
     dt = liu_chen.t[1] - liu_chen.t[0]
     assert bench._difference_error(liu_chen, runs, dt) <= bench.RESOLUTION
     coarse = bench.trajectories(
-        bench.Bench(liu_chen.name, "dysts", liu_chen.coef, liu_chen.t[::4], liu_chen.x0),
+        bench.Bench(
+            liu_chen.name, "dysts", liu_chen.coef, liu_chen.t[::4], liu_chen.x0
+        ),
         bench.case_seed(liu_chen),
     )
     assert bench._difference_error(liu_chen, coarse, 4 * dt) > bench.RESOLUTION

@@ -258,6 +258,9 @@ class DiscoveryReport:
                 "margin": self.noise.margin,
                 "edge_rows": self.noise.edge_rows,
                 "rows": self.noise.rows,
+                "state_noise": None
+                if self.noise.state_noise is None
+                else np.asarray(self.noise.state_noise).tolist(),
             },
             "group_test": None
             if self.group_test is None

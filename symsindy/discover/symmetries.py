@@ -14,7 +14,7 @@ from ..inference import (
     estimate_noise,
     signal_test,
 )
-from ..regression_data import without_edge_rows
+from ..regression_data import CorrectedStatistics, without_edge_rows
 from ..tolerances import EXACT_MODEL_TOL
 from .bootstrap import bootstrap_spectra
 from .continuous import (
@@ -63,6 +63,8 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
     noise = estimate_noise(stats, tau=tau, margin=margin)
     noise.edge_rows = n_edges
     noise.rows = _ROW_NAMES[data.targets_kind]
+    if isinstance(stats, CorrectedStatistics):
+        noise.state_noise = data.state_noise.relative
     informative = bool(np.any(problem.coef)) and (
         signal_test(stats, noise, problem.alpha) <= problem.alpha
     )

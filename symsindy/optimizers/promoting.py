@@ -41,6 +41,7 @@ from .._validation import check_finite, check_sample_weight, validate_xy
 from ..algebra import LieAlgebra
 from ..control import check_input_action, control_space, extended_candidates
 from ..group import SymmetryGroup
+from ..linalg import residual_sums
 from ..regression_data import DEFAULT_MAX_LAG
 from ..spaces import ModelSpace, resolve_basis
 from ..spectrum import FunctionNorm, LieDerivativeMatrix
@@ -903,9 +904,7 @@ class _GramStatistics:
         self.pair_counts = np.array([float(self.n_samples)])
 
     def rss(self, coef):
-        C = np.asarray(coef, dtype=float)
-        quad = np.sum(C * (C @ self.gram), axis=1)
-        return np.diag(self.yty) - 2.0 * np.sum(C * self.xty.T, axis=1) + quad
+        return residual_sums(self.gram, self.xty, self.yty, coef)
 
     def residual_autocovariance(self, coef):
         return self.rss(coef)[None, :]

@@ -41,6 +41,14 @@ to a non-central chi-square with non-centrality at most
 (about 0.2 %, Chen and Lorenz at 100 samples per period) and a 1 % breaking
 (Hopf + 0.01 x0^2: 0.9 %). With measured derivatives the margin is 0.
 
+State noise
+-----------
+Noise in the states also enters the library. Statistics corrected for it
+(:class:`symsindy.regression_data.CorrectedStatistics`) carry the adjusted
+normal equations in ``gram``, ``xty`` and ``rss``, and the plain residual in
+``noise_rss(coef)``: the noise variance comes from the latter, since the
+corrected estimate scatters with the features' noise included.
+
 Everything here needs the data only through ``Theta^T Theta``,
 ``Theta^T Xdot``, ``Xdot^T Xdot``, the sample count and lagged cross products
 for the autocorrelation: any object with those attributes (``gram``, ``xty``,

@@ -174,3 +174,23 @@ def test_discovery_reports_the_state_noise_it_corrected_for():
     assert G.report.to_dict()["noise"]["state_noise"] == list(relative)
     exact = discover_symmetries(xs, t=t, rows="derivatives")
     assert exact.report.noise.state_noise is None  # only integral rows correct
+
+
+def test_directions_seen_through_the_noise_alone_keep_half_their_spread():
+    """A correction larger than a direction's whole spread (noise-only
+    directions, estimated with error) is floored at SIGNAL_FRACTION of it, so
+    the corrected Gram matrix stays positive definite and the estimate stable."""
+    from symsindy.regression_data import SIGNAL_FRACTION
+
+    rng = np.random.default_rng(4)
+    theta = rng.normal(size=(200, 3))
+    y = theta @ np.array([[1.0, -2.0, 0.5]]).T + 0.1 * rng.normal(size=(200, 1))
+    gram = theta.T @ theta
+    direction = np.linalg.eigh(gram)[1][:, :1]
+    spread = (direction.T @ gram @ direction).item()
+    over = 1.2 * spread * direction @ direction.T  # 120 % of that direction
+    stats = CorrectedStatistics(theta, y, None, 5, over, np.zeros((3, 1)))
+    whitened = np.linalg.inv(np.linalg.cholesky(gram))
+    mu2 = np.linalg.eigvalsh(whitened @ stats.gram @ whitened.T)
+    np.testing.assert_allclose(mu2.min(), SIGNAL_FRACTION**2, rtol=1e-8)
+    np.testing.assert_allclose(mu2.max(), 1.0, rtol=1e-8)

@@ -130,7 +130,7 @@ class RegressionData:
                 self.targets,
                 self.trajectory_ids,
                 max_lag,
-                *self.state_noise.corrections(),
+                *noise.corrections(),
             )
         return ArrayStatistics(self.theta, self.targets, self.trajectory_ids, max_lag)
 

@@ -86,7 +86,9 @@ MODULES: dict[str, list[str]] = {
     "regression_data.py": [
         "tests/test_regression_data.py",
         "tests/test_discover_statistics.py",
+        "tests/test_state_noise.py",
     ],
+    "state_noise.py": ["tests/test_state_noise.py"],
     "discover/continuous.py": ["tests/test_discover.py"],
     "discover/discrete.py": [
         "tests/test_discover.py",

@@ -135,6 +135,12 @@ def test_without_noise_the_corrected_statistics_are_the_plain_ones():
     np.testing.assert_allclose(zero.noise_rss(coef), plain.rss(coef))
 
 
+def test_rows_without_state_noise_keep_the_plain_statistics():
+    rows = integral_data(Monomials(3, 3), LU, LU_T, state_noise=None)
+    assert not np.any(rows.state_noise.variance)
+    assert not isinstance(rows.statistics(), CorrectedStatistics)
+
+
 def test_state_noise_is_validated():
     with pytest.raises(ValueError, match="state_noise"):
         integral_data(Monomials(3, 3), LU, LU_T, state_noise=[-1.0, 0.0, 0.0])

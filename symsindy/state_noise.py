@@ -51,8 +51,8 @@ MAX_DIFFERENCE_ORDER = 6
 #: the correction is skipped.
 MAX_CORRECTION_TERMS = 20_000
 
-#: Samples per block when summing those polynomials (bounds the memory).
-_CHUNK = 2048
+#: Values per block when summing those polynomials (32 MB of float64).
+_BLOCK_VALUES = 1 << 22
 
 
 def state_noise_variance(trajectories) -> np.ndarray:
@@ -167,8 +167,9 @@ class StateNoise:
         w2 = self.weights.reshape(-1) ** 2
         values = hermite_features(exps, samples, self.variance)
         pair_moments = np.zeros(len(squares))
-        for start in range(0, len(samples), _CHUNK):
-            part = slice(start, start + _CHUNK)
+        chunk = max(1, _BLOCK_VALUES // len(squares))
+        for start in range(0, len(samples), chunk):
+            part = slice(start, start + chunk)
             square_values = hermite_features(
                 squares.exponents, samples[part], self.variance
             )

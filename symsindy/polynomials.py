@@ -24,6 +24,7 @@ __all__ = [
     "monomial_exponents",
     "n_monomials",
     "evaluate_monomials",
+    "evaluate_products",
     "directional_derivative_matrix",
     "substitution_matrix",
     "embedding_matrix",
@@ -200,15 +201,25 @@ def _monomial_name(exponent_row: np.ndarray, variables: list[str]) -> str:
 
 def evaluate_monomials(exponents: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Evaluate monomials ``x ** exponents`` at the rows of ``x``."""
+    return evaluate_products(
+        exponents, x, lambda _, column, top: column[:, None] ** np.arange(top + 1)
+    )
+
+
+def evaluate_products(exponents: np.ndarray, x: np.ndarray, table) -> np.ndarray:
+    """``prod_j P_(a_j)(x_j)`` for each row ``a`` of ``exponents``, at each row ``x``.
+
+    ``table(j, column, top)`` returns the values ``P_0 .. P_top`` of coordinate
+    ``j``'s univariate polynomials at ``column`` (shape ``(n_samples, top + 1)``):
+    each is computed once per sample, then gathered, which costs a fraction of
+    evaluating every product term by term.
+    """
     x = np.atleast_2d(np.asarray(x, dtype=float))
     out = np.ones((x.shape[0], exponents.shape[0]))
     for j in range(exponents.shape[1]):
         powers = exponents[:, j]
         if powers.any():
-            # Each distinct power once per sample, then gathered: the same
-            # values as x ** powers at a fraction of the pow calls.
-            table = x[:, [j]] ** np.arange(powers.max() + 1)[None, :]
-            out *= table[:, powers]
+            out *= table(j, x[:, j], int(powers.max()))[:, powers]
     return out
 
 

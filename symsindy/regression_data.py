@@ -124,7 +124,7 @@ class RegressionData:
     def statistics(self, max_lag: int = DEFAULT_MAX_LAG) -> ArrayStatistics:
         """Sufficient statistics of these rows (see :mod:`symsindy.inference`)."""
         noise = self.state_noise
-        if noise is not None and noise.correctable and np.any(noise.variance > 0):
+        if noise is not None and noise.applies:
             return CorrectedStatistics(
                 self.theta,
                 self.targets,
@@ -441,7 +441,7 @@ def integral_data(
         targets.append((xk[starts + window] - xk[starts]) / duration[:, None])
         ids.append(np.full(len(starts), k))
     noise = StateNoise(
-        _state_noise(state_noise, trajs),
+        _requested_variance(state_noise, trajs),
         basis,
         np.concatenate(states),
         np.concatenate(weights),
@@ -465,7 +465,7 @@ def _simpson_weights(times: np.ndarray) -> np.ndarray:
     return simpson(unit, x=times[:, :, None], axis=1)
 
 
-def _state_noise(state_noise, trajectories) -> np.ndarray:
+def _requested_variance(state_noise, trajectories) -> np.ndarray:
     """The variance per state that ``state_noise`` of :func:`integral_data` asks for."""
     n = trajectories[0].shape[1]
     if isinstance(state_noise, str) and state_noise == "auto":

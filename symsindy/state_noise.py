@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import comb, factorial
 
-from .polynomials import Monomials
+from .polynomials import Monomials, evaluate_products
 
 __all__ = [
     "StateNoise",
@@ -142,9 +142,10 @@ class StateNoise:
         return Monomials(self.basis.n_vars, degree)
 
     @property
-    def correctable(self) -> bool:
-        """Whether :meth:`corrections` computes the terms (see there)."""
-        return len(self._covariance_basis) <= MAX_CORRECTION_TERMS
+    def applies(self) -> bool:
+        """Whether there is noise to correct for, within ``MAX_CORRECTION_TERMS``."""
+        small = len(self._covariance_basis) <= MAX_CORRECTION_TERMS
+        return small and bool(np.any(self.variance > 0))
 
     def window_means(self) -> np.ndarray:
         """The rows' features: unbiased library values, averaged per window."""
@@ -169,7 +170,7 @@ class StateNoise:
         rows, window, n = self.states.shape
         f = len(self.basis)
         exps = self.basis.exponents
-        if not self.correctable or not np.any(self.variance > 0):
+        if not self.applies:
             return np.zeros((f, f)), np.zeros((f, n))
         lower = self._covariance_basis
         samples = self.states.reshape(-1, n)
@@ -189,9 +190,9 @@ class StateNoise:
         ).ravel()
         k_xty = np.zeros((f, n))
         for i in range(n):
-            lower = exps.copy()  # d_i H_p = p_i H_(p - e_i), as for monomials
-            lower[:, i] = np.maximum(lower[:, i] - 1, 0)
-            derivative = hermite_features(lower, ends, self.variance) * exps[:, i]
+            lowered = exps.copy()  # d_i H_p = p_i H_(p - e_i), as for monomials
+            lowered[:, i] = np.maximum(lowered[:, i] - 1, 0)
+            derivative = hermite_features(lowered, ends, self.variance) * exps[:, i]
             k_xty[:, i] = self.variance[i] * (end_weights @ derivative)
         return k_gram, k_xty
 
@@ -203,18 +204,18 @@ def hermite_features(exponents: np.ndarray, x: np.ndarray, variance) -> np.ndarr
     ``He_1 = x``, ``He_(k+1) = x He_k - k s He_(k-1)``): for ``x~ = x + e`` with
     ``e ~ N(0, diag(s))`` their mean is the monomial ``x ** a`` itself.
     """
-    x = np.atleast_2d(np.asarray(x, dtype=float))
-    out = np.ones((x.shape[0], exponents.shape[0]))
-    for j in range(exponents.shape[1]):
-        powers = exponents[:, j]
-        if not powers.any():
-            continue
-        table = np.ones((x.shape[0], powers.max() + 1))
-        table[:, 1] = x[:, j]
-        for k in range(1, powers.max()):
-            table[:, k + 1] = x[:, j] * table[:, k] - k * variance[j] * table[:, k - 1]
-        out *= table[:, powers]
-    return out
+
+    def table(j, column, top):
+        values = np.ones((column.size, top + 1))
+        if top:
+            values[:, 1] = column
+        for k in range(1, top):
+            values[:, k + 1] = (
+                column * values[:, k] - k * variance[j] * values[:, k - 1]
+            )
+        return values
+
+    return evaluate_products(exponents, x, table)
 
 
 def _hermite_covariance(exps, variance, moments, lower: Monomials) -> np.ndarray:

@@ -208,8 +208,11 @@ class NoiseEstimate:
     rows : str
         What the rows are, for reports ("samples", "integral rows", ...).
     state_noise : ndarray (n_states,), optional
-        Noise in the states relative to their spread, when the library was
-        corrected for it (see :mod:`symsindy.state_noise`).
+        Noise in the states relative to their spread, for integral rows with
+        state noise (see :mod:`symsindy.state_noise`).
+    state_noise_corrected : bool
+        Whether the library was corrected for that noise (not when it is
+        larger than :data:`~symsindy.state_noise.MAX_CORRECTION_TERMS` allows).
     """
 
     variance: np.ndarray
@@ -226,6 +229,7 @@ class NoiseEstimate:
     edge_rows: int = 0
     rows: str = "samples"
     state_noise: np.ndarray | None = None
+    state_noise_corrected: bool = False
 
     @property
     def weights(self) -> np.ndarray:
@@ -269,7 +273,12 @@ class NoiseEstimate:
         states = ""
         if self.state_noise is not None:
             worst = 100 * float(np.max(self.state_noise))
-            states = f"; library corrected for state noise ({worst:.2g}% of spread)"
+            states = (
+                f"; library corrected for state noise ({worst:.2g}% of spread)"
+                if self.state_noise_corrected
+                else f"; state noise {worst:.2g}% of spread, library too large "
+                "to correct for it"
+            )
         return (
             f"noise {100 * rel.max():.3g}% of the derivatives' RMS{floor}; "
             f"autocorrelation time {tau}; {self.n_samples} {self.rows}{edges}, "

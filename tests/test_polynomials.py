@@ -5,6 +5,7 @@ import pytest
 from symsindy.polynomials import (
     Monomials,
     directional_derivative_matrix,
+    evaluate_monomials,
     monomial_exponents,
     substitution_matrix,
 )
@@ -84,3 +85,18 @@ def test_substitution_matrix_reproduces_theta_of_Rx(kind):
 def test_bad_monomial_arguments_raise(args):
     with pytest.raises(ValueError):
         Monomials(*args)
+
+
+def test_products_of_any_exponent_rows_are_the_monomials():
+    """Unordered, repeated and all-zero exponent rows, high powers."""
+    rng = np.random.default_rng(0)
+    exps = rng.integers(0, 4, size=(40, 6)) * (rng.random((40, 6)) < 0.4)
+    exps[:3] = 0
+    exps[5] = exps[6]
+    x = rng.normal(size=(30, 6))
+    expected = np.prod(x[:, None, :] ** exps[None], axis=2)
+    np.testing.assert_allclose(evaluate_monomials(exps, x), expected, rtol=1e-12)
+    assert (
+        evaluate_monomials(np.zeros((2, 3), int), x[:, :3]).tolist()
+        == [[1.0, 1.0]] * 30
+    )

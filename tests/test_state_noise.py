@@ -200,3 +200,41 @@ def test_directions_seen_through_the_noise_alone_keep_half_their_spread():
     mu2 = np.linalg.eigvalsh(whitened @ stats.gram @ whitened.T)
     np.testing.assert_allclose(mu2.min(), SIGNAL_FRACTION**2, rtol=1e-8)
     np.testing.assert_allclose(mu2.max(), 1.0, rtol=1e-8)
+
+
+def test_a_library_too_large_to_correct_is_reported_uncorrected(monkeypatch):
+    import symsindy.state_noise as state_noise
+    from symsindy import datasets, discover_symmetries
+
+    t = np.arange(0, 8, 0.01)
+    xs = datasets.simulate("hopf", 6, t, noise=0.03, seed=0)
+    monkeypatch.setattr(state_noise, "MAX_CORRECTION_TERMS", 10)
+    G = discover_symmetries(xs, t=t)
+    noise = G.report.noise
+    assert not noise.state_noise_corrected
+    np.testing.assert_allclose(noise.state_noise, 0.03, rtol=0.15)
+    assert "state noise 2.9% of spread, library too large to correct" in G.summary()
+    assert G.report.to_dict()["noise"]["state_noise_corrected"] is False
+
+
+def test_corrections_scale_to_twenty_states():
+    """20 states at degree 3 are corrected, and the Gram correction is its
+    definition ``sum w^2 (H_p H_q - H_(p+q))``, evaluated pair by pair."""
+    rng = np.random.default_rng(5)
+    states = rng.normal(size=(40, 5, 20))
+    weights = rng.uniform(0.1, 0.3, size=(40, 5))
+    variance = rng.uniform(0.005, 0.02, size=20)
+    basis = Monomials(20, 3)
+    noise = StateNoise(variance, basis, states, weights, np.ones(40))
+    assert noise.applies
+    K, _ = noise.corrections()
+    samples, w2 = states.reshape(-1, 20), weights.reshape(-1) ** 2
+    exps = basis.exponents
+    pairs = rng.integers(0, len(basis), size=(300, 2))
+    pairs[:20] = pairs[:20, [0]]  # some variances too
+    for p, q in pairs:
+        h = hermite_features(
+            np.array([exps[p], exps[q], exps[p] + exps[q]]), samples, variance
+        )
+        assert K[p, q] == pytest.approx(w2 @ (h[:, 0] * h[:, 1] - h[:, 2]), abs=1e-12)
+    assert np.abs(K).max() > 1e-3

@@ -261,6 +261,7 @@ class DiscoveryReport:
                 "state_noise": None
                 if self.noise.state_noise is None
                 else np.asarray(self.noise.state_noise).tolist(),
+                "state_noise_corrected": self.noise.state_noise_corrected,
             },
             "group_test": None
             if self.group_test is None

@@ -63,8 +63,9 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
     noise = estimate_noise(stats, tau=tau, margin=margin)
     noise.edge_rows = n_edges
     noise.rows = _ROW_NAMES[data.targets_kind]
-    if isinstance(stats, CorrectedStatistics):
+    if data.state_noise is not None and np.any(data.state_noise.variance > 0):
         noise.state_noise = data.state_noise.relative
+        noise.state_noise_corrected = isinstance(stats, CorrectedStatistics)
     informative = bool(np.any(problem.coef)) and (
         signal_test(stats, noise, problem.alpha) <= problem.alpha
     )

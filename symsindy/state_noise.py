@@ -107,16 +107,17 @@ class StateNoise:
     states : ndarray (n_rows, n_window, n)
         The measured states of each row's window.
     weights : ndarray (n_rows, n_window)
-        Quadrature weights of each row's window mean (they sum to 1).
-    durations : ndarray (n_rows,)
-        Each window's duration (the targets are increments over it).
+        Weights of each row's features, the library values at its samples
+        (they sum to 1).
+    target_weights : ndarray (n_rows, n_window)
+        Weights of each row's targets, the states at its samples.
     """
 
     variance: np.ndarray
     basis: Monomials
     states: np.ndarray
     weights: np.ndarray
-    durations: np.ndarray
+    target_weights: np.ndarray
 
     def select(self, rows) -> StateNoise:
         """The same for a subset (or a bootstrap draw) of the rows."""
@@ -125,7 +126,7 @@ class StateNoise:
             self.basis,
             self.states[rows],
             self.weights[rows],
-            self.durations[rows],
+            self.target_weights[rows],
         )
 
     @property
@@ -161,14 +162,14 @@ class StateNoise:
         noise: ``K_gram[p, q] = sum_j w_j^2 (H_p H_q - H_{p+q})(x_j)`` (the
         covariance of ``H_p`` and ``H_q``, since ``E[H_p H_q] - x^(p+q)`` is it
         and ``H_{p+q}`` is unbiased for ``x^(p+q)``; expanded by the Hermite
-        product formula, see :func:`_hermite_covariance`), and column ``i`` of
-        ``K_xty`` is ``s_i d_i`` of the features at the end samples, per unit
-        duration (``E[H_p(x~) e_i] = s_i d_i x^p``). Zero when that expansion
-        needs more than ``MAX_CORRECTION_TERMS`` polynomials.
+        product formula, see :func:`_hermite_covariance`), and ``K_xty[p, i] =
+        s_i sum_j w_j v_j d_i H_p(x_j)`` with ``v`` the target weights: the
+        features and the targets share their samples, and ``E[H_p(x~) e_i] =
+        s_i d_i x^p`` (Stein's lemma). Zero when the expansion needs more than
+        ``MAX_CORRECTION_TERMS`` polynomials.
         """
-        rows, window, n = self.states.shape
+        n = self.states.shape[-1]
         f = len(self.basis)
-        exps = self.basis.exponents
         if not self.applies:
             return np.zeros((f, f)), np.zeros((f, n))
         lower = self._covariance_basis
@@ -180,20 +181,29 @@ class StateNoise:
             part = slice(start, start + chunk)
             values = hermite_features(lower.exponents, samples[part], self.variance)
             moments += w2[part] @ values
-        k_gram = _hermite_covariance(exps, self.variance, moments, lower)
-        ends = self.states[:, [0, -1]].reshape(-1, n)
-        # per unit duration, end minus start, with the quadrature weights
-        signs = np.array([-1.0, 1.0])
-        end_weights = (
-            self.weights[:, [0, -1]] * signs / self.durations[:, None]
-        ).ravel()
+        k_gram = _hermite_covariance(
+            self.basis.exponents, self.variance, moments, lower
+        )
+        return k_gram, self._target_covariance(samples)
+
+    def _target_covariance(self, samples: np.ndarray) -> np.ndarray:
+        """``K_xty``: as ``d_i H_p = p_i H_(p - e_i)``, one weighted sum of the
+        Hermite polynomials of degree ``d - 1`` gives every column."""
+        exps = self.basis.exponents
+        f, n = exps.shape
+        shared = (self.weights * self.target_weights).reshape(-1)
+        used = np.flatnonzero(shared)  # the ends only, for box windows
+        lowered = Monomials(n, max(self.basis.max_degree - 1, 0))
+        sums = shared[used] @ hermite_features(
+            lowered.exponents, samples[used], self.variance
+        )
         k_xty = np.zeros((f, n))
         for i in range(n):
-            lowered = exps.copy()  # d_i H_p = p_i H_(p - e_i), as for monomials
-            lowered[:, i] = np.maximum(lowered[:, i] - 1, 0)
-            derivative = hermite_features(lowered, ends, self.variance) * exps[:, i]
-            k_xty[:, i] = self.variance[i] * (end_weights @ derivative)
-        return k_gram, k_xty
+            has = exps[:, i] > 0
+            below = exps[has].copy()
+            below[:, i] -= 1
+            k_xty[has, i] = self.variance[i] * exps[has, i] * sums[lowered.index(below)]
+        return k_xty
 
 
 def hermite_features(exponents: np.ndarray, x: np.ndarray, variance) -> np.ndarray:

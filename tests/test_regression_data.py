@@ -8,6 +8,8 @@ from scipy.integrate import solve_ivp
 from symsindy import LieAlgebra, Monomials, SymmetryGroup, datasets, equivariant_basis
 from symsindy.inference import estimate_noise, subspace_test
 from symsindy.regression_data import (
+    PARABOLA_EXACT_DEGREE,
+    PARABOLA_MIN_WINDOW,
     RegressionData,
     edge_rows,
     integral_data,
@@ -41,13 +43,15 @@ def _relative_misfit(rows, coef):
     return np.sqrt(np.mean(misfit**2) / np.mean(rows.targets**2))
 
 
-def test_integral_rows_satisfy_the_exact_model_without_derivative_bias():
+@pytest.mark.parametrize("test_function", ["parabola", "box"])
+def test_integral_rows_satisfy_the_exact_model_without_derivative_bias(test_function):
     """Noise-free Hopf: the true coefficients fit the integral rows to the
     accuracy of the simulation, while the smoothed derivatives of the same
     states miss them by far more (their bias)."""
     truth = HOPF.coefficients(3)
-    integral = _relative_misfit(integral_data(Monomials(2, 3), CLEAN, T), truth)
-    assert integral < 1e-5  # Simpson error, mostly in the fast initial transient
+    rows = integral_data(Monomials(2, 3), CLEAN, T, test_function=test_function)
+    integral = _relative_misfit(rows, truth)
+    assert integral < 1e-5  # quadrature error, mostly in the fast initial transient
     model = ps.SINDy(
         feature_library=ps.PolynomialLibrary(degree=3),
         differentiation_method=ps.SmoothedFiniteDifference(),
@@ -61,7 +65,7 @@ def test_integral_rows_are_window_means_on_the_derivative_scale():
     and the features are the means of the monomials over the window."""
     t = np.linspace(0, 2 * np.pi, 401)
     x = np.stack([np.cos(t), np.sin(t)], axis=1)
-    rows = integral_data(Monomials(2, 1, 0), x, t, window=20)
+    rows = integral_data(Monomials(2, 1, 0), x, t, window=20, test_function="box")
     a, b = t[0], t[20]
     np.testing.assert_allclose(
         rows.targets[0], [np.cos(b) - np.cos(a), np.sin(b) - np.sin(a)] / (b - a)
@@ -69,6 +73,50 @@ def test_integral_rows_are_window_means_on_the_derivative_scale():
     mean_cos = (np.sin(b) - np.sin(a)) / (b - a)
     np.testing.assert_allclose(rows.theta[0, :2], [1.0, mean_cos], rtol=1e-9)
     assert rows.targets_kind == "integral" and rows.n_samples == 19
+
+
+def test_parabola_rows_are_exact_for_states_polynomial_in_time():
+    """Targets are the parabola-weighted mean of x' over a window, exactly
+    when x is a polynomial of degree PARABOLA_EXACT_DEGREE in time (not
+    beyond); the features are that weighted mean of the library."""
+    t = np.linspace(0.0, 1.0, 21) ** 1.3  # uneven steps
+    s = 2 * t - 1
+    q = np.gradient(t)
+    q[[0, -1]] /= 2  # trapezoid weights
+    phi = q * (1 - s**2) / np.sum(q * (1 - s**2))
+    for degree in (PARABOLA_EXACT_DEGREE, PARABOLA_EXACT_DEGREE + 1):
+        x = (s**degree + 0.5 * s)[:, None]
+        slope = 2 * (degree * s ** (degree - 1) + 0.5)
+        rows = integral_data(
+            Monomials(1, 1, 0), x, t, window=20, test_function="parabola"
+        )
+        np.testing.assert_allclose(rows.theta[0], [1.0, phi @ x[:, 0]], rtol=1e-12)
+        error = abs(rows.targets[0, 0] - phi @ slope)
+        assert (error < 1e-12) if degree == PARABOLA_EXACT_DEGREE else (error > 1e-4)
+
+
+def test_parabola_targets_carry_steps_over_six_times_less_noise():
+    """The targets' noise variance (sum of squared target weights) against the
+    box's 2 / duration^2: about steps / 6 less for long windows."""
+    t = np.linspace(0, 1, 47)
+    x = np.zeros((47, 1))
+    box = integral_data(Monomials(1, 1), x, t, window=46, test_function="box")
+    parabola = integral_data(Monomials(1, 1), x, t, window=46)
+    ratio = np.sum(box.state_noise.target_weights**2) / np.sum(
+        parabola.state_noise.target_weights**2
+    )
+    assert 0.9 * 46 / 6 < ratio < 1.1 * 46 / 6
+
+
+def test_auto_uses_the_parabola_from_its_minimum_window():
+    t = np.linspace(0, 1, 200)
+    x = np.sin(3 * t)[:, None]
+    for window in (PARABOLA_MIN_WINDOW - 2, PARABOLA_MIN_WINDOW):
+        rows = integral_data(Monomials(1, 1), x, t, window=window)
+        interior = rows.state_noise.target_weights[0, 1:-1]
+        assert np.any(interior) == (window >= PARABOLA_MIN_WINDOW)
+    with pytest.raises(ValueError, match="test_function"):
+        integral_data(Monomials(1, 1), x, t, test_function="hat")
 
 
 def test_the_default_window_is_short_against_the_motion():

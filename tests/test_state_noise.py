@@ -50,7 +50,7 @@ def test_unbiased_features_are_the_hermite_polynomials():
     basis = Monomials(3, 3)
     s = np.array([0.3, 0.05, 1.7])
     x = np.random.default_rng(1).normal(size=(7, 3))
-    noise = StateNoise(s, basis, x[:, None, :], np.ones((7, 1)), np.ones(7))
+    noise = StateNoise(s, basis, x[:, None, :], np.ones((7, 1)), np.zeros((7, 1)))
     expected = np.ones((7, len(basis)))
     for i in range(3):
         for col, k in enumerate(basis.exponents[:, i]):
@@ -83,10 +83,29 @@ def test_hermite_features_are_unbiased_up_to_twice_the_degree():
     np.testing.assert_allclose(mean, np.prod(x**exps, axis=1), atol=1e-12)
 
 
-def test_corrections_are_the_exact_noise_covariances():
+def _box_row(basis, states, times, s):
+    rows = integral_data(
+        basis, states, times, window=2, state_noise=s, test_function="box"
+    )
+    return rows.theta[0], rows.targets[0], rows.state_noise
+
+
+# Feature and target weights of a window whose target uses every sample.
+_GENERIC = (np.array([[0.2, 0.5, 0.3]]), np.array([[-2.0, 0.7, 1.3]]))
+
+
+def _generic_row(basis, states, times, s):
+    features, targets = _GENERIC
+    noise = StateNoise(s, basis, states[None], features, targets)
+    return noise.window_means()[0], targets[0] @ states, noise
+
+
+@pytest.mark.parametrize("row", [_box_row, _generic_row])
+def test_corrections_are_the_exact_noise_covariances(row):
     """One window of three samples: over the noise (exact quadrature), the mean
     of ``K`` is the covariance of the row's features and the mean of ``k`` their
-    covariance with the target, which shares the end samples."""
+    covariance with the target, which shares samples with them (the ends of a
+    box window; every sample of a generic one)."""
     basis = Monomials(2, 3)
     s = np.array([0.05, 0.02])
     t = np.array([0.0, 0.1, 0.2])
@@ -95,9 +114,8 @@ def test_corrections_are_the_exact_noise_covariances():
     f, n = len(basis), 2
     moments = {"f": 0.0, "y": 0.0, "ff": 0.0, "fy": 0.0, "K": 0.0, "k": 0.0}
     for e, w in zip(nodes, weights, strict=True):
-        rows = integral_data(basis, clean + e.reshape(3, 2), t, window=2, state_noise=s)
-        feature, target = rows.theta[0], rows.targets[0]
-        K, k = rows.state_noise.corrections()
+        feature, target, noise = row(basis, clean + e.reshape(3, 2), t, s)
+        K, k = noise.corrections()
         for key, value in (
             ("f", feature),
             ("y", target),
@@ -225,7 +243,7 @@ def test_corrections_scale_to_twenty_states():
     weights = rng.uniform(0.1, 0.3, size=(40, 5))
     variance = rng.uniform(0.005, 0.02, size=20)
     basis = Monomials(20, 3)
-    noise = StateNoise(variance, basis, states, weights, np.ones(40))
+    noise = StateNoise(variance, basis, states, weights, weights)
     assert noise.applies
     K, _ = noise.corrections()
     samples, w2 = states.reshape(-1, 20), weights.reshape(-1) ** 2

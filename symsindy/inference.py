@@ -102,8 +102,8 @@ DERIVATIVE_BIAS_MARGIN = 3e-3
 #: of each monomial's RMS over the data). The bound is a worst case over every
 #: breaking direction, so it is pessimistic for honest data and only breakings
 #: that the data leave nearly unconstrained trigger it. In the calibration
-#: benchmark, of the 743 discrete elements the test accepted, each checked
-#: against every model that fits the noise-free data, 247 of the 254 with a
+#: benchmark, of the 742 discrete elements the test accepted, each checked
+#: against every model that fits the noise-free data, 247 of the 253 with a
 #: value up to 10 hold and 469 of the 489 above it do not (no threshold
 #: between 3 and 30 does better by more than 2 elements); data on rays, where
 #: the library's coefficients are not identifiable, give 1e4 and more without

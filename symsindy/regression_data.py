@@ -463,6 +463,11 @@ def integral_data(
     window += window % 2
     if test_function == "auto":
         test_function = "parabola" if window >= PARABOLA_MIN_WINDOW else "box"
+    if test_function == "parabola" and window <= PARABOLA_EXACT_DEGREE:
+        raise ValueError(
+            f"test_function='parabola' needs windows of more than "
+            f"{PARABOLA_EXACT_DEGREE} steps, got window={window}"
+        )
     states, weights, target_weights, ids = [], [], [], []
     for k, (xk, tk) in enumerate(zip(trajs, times, strict=True)):
         if np.ndim(tk) == 0:
@@ -515,7 +520,7 @@ def _parabola_weights(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     ``s`` runs over [-1, 1] across each window. The features are ``q phi``
     over ``sum q phi`` (``q`` trapezoid weights); the targets start from
-    ``-q phi'`` over the same sum (then they are the least-squares slope of
+    ``-q phi'`` over the same sum (on even steps, the least-squares slope of
     the states) and are moved, by the least change, to satisfy ``sum_j v_j
     p(t_j) = sum_j w_j p'(t_j)`` for every polynomial ``p`` of degree ``<=
     PARABOLA_EXACT_DEGREE``. The trapezoid rule alone misses that by 1e-2 of

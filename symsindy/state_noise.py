@@ -9,8 +9,8 @@ does not average away (errors in the variables):
   products of Hermite polynomials (``He_2 = x^2 - s``, ``He_3 = x^3 - 3 s x``,
   :func:`hermite_features`);
 * the features are noisy, so the Gram matrix carries their covariance, and
-  the targets, which share their end samples with the features, a covariance
-  with them.
+  the targets, which share samples with the features (a window's ends, or all
+  of them), a covariance with them.
 
 The covariance terms are odd in a reflected state wherever the library's
 columns are, so on runs that are not themselves symmetric samples they tilt

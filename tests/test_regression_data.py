@@ -117,6 +117,8 @@ def test_auto_uses_the_parabola_from_its_minimum_window():
         assert np.any(interior) == (window >= PARABOLA_MIN_WINDOW)
     with pytest.raises(ValueError, match="test_function"):
         integral_data(Monomials(1, 1), x, t, test_function="hat")
+    with pytest.raises(ValueError, match="parabola.*window=8"):
+        integral_data(Monomials(1, 1), x, t, window=8, test_function="parabola")
 
 
 def test_the_default_window_is_short_against_the_motion():

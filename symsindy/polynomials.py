@@ -222,18 +222,30 @@ def evaluate_products(exponents: np.ndarray, x: np.ndarray, table) -> np.ndarray
     tops = exponents.max(axis=0, initial=0)
     # All coordinates' tables side by side; column 0 is P_0 = 1 of coordinate 0.
     offsets = np.concatenate([[0], np.cumsum(tops + 1)[:-1]])
-    values = np.hstack(
-        [table(j, x[:, j], int(top)) for j, top in enumerate(tops)]
-        or [np.ones((x.shape[0], 1))]
-    )
-    # np.take into one reused buffer: fancy indexing and fresh arrays per
-    # factor cost several times more at thousands of products.
     first, *rest = _factor_columns(exponents, offsets)
-    out = np.take(values, first, axis=1)
-    factor = np.empty_like(out) if rest else None
-    for columns in rest:
-        out *= np.take(values, columns, axis=1, out=factor)
+    out = np.empty((x.shape[0], exponents.shape[0]))
+    # Blocks of samples bound the temporaries (the tables and one factor) to
+    # _PRODUCT_BLOCK values beside the output; np.take into a reused buffer
+    # (mode "clip": the columns are valid, and it is not buffered) costs a
+    # fraction of fancy indexing at thousands of products.
+    rows = max(1, _PRODUCT_BLOCK // max(exponents.shape[0], 1))
+    factor = np.empty((min(rows, x.shape[0]), exponents.shape[0]))
+    for start in range(0, x.shape[0], rows):
+        block = x[start : start + rows]
+        values = np.hstack(
+            [table(j, block[:, j], int(top)) for j, top in enumerate(tops)]
+            or [np.ones((block.shape[0], 1))]
+        )
+        target = out[start : start + rows]
+        np.take(values, first, axis=1, out=target, mode="clip")
+        for columns in rest:
+            part = factor[: block.shape[0]]
+            target *= np.take(values, columns, axis=1, out=part, mode="clip")
     return out
+
+
+#: Values per block of samples in :func:`evaluate_products` (8 MB of float64).
+_PRODUCT_BLOCK = 1 << 20
 
 
 def _factor_columns(exponents: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:

@@ -30,6 +30,7 @@ Usage
     python tools/mutation_run.py --modules polynomials spectrum --per-module 60
     python tools/mutation_run.py --survivors-of results.jsonl   # re-check survivors
     python tools/mutation_run.py --list polynomials   # show the sampled mutants
+    python tools/mutation_run.py --modules state_noise --functions corrections
     python tools/mutation_run.py --summary results.jsonl rerun.jsonl --show-survivors
 
 Results are appended to ``--out`` (JSON lines, one per mutant) and a table of
@@ -499,8 +500,11 @@ def _baseline(module: str, worker: Worker, marker: str) -> float:
     return time.perf_counter() - start
 
 
-def sample(module: str, k: int, seed: int) -> list[Mutant]:
+def sample(module: str, k: int, seed: int, functions=None) -> list[Mutant]:
+    """``k`` mutants of ``module`` (of the named functions only, if given)."""
     mutants = find_mutants(module)
+    if functions:
+        mutants = [m for m in mutants if m.function.split(".")[-1] in functions]
     rng = random.Random(f"{seed}:{module}")
     return sorted(rng.sample(mutants, min(k, len(mutants))), key=lambda m: m.lineno)
 
@@ -587,6 +591,11 @@ def main(argv=None) -> int:
         default="not slow",
         help="pytest -m expression of the tests run per mutant (default: not slow)",
     )
+    parser.add_argument(
+        "--functions",
+        nargs="*",
+        help="mutate only inside these functions (e.g. the ones a change touched)",
+    )
     parser.add_argument("--list", nargs="*", help="print the sampled mutants and stop")
     parser.add_argument(
         "--summary",
@@ -638,7 +647,7 @@ def main(argv=None) -> int:
         parser.error(f"unknown modules {unknown}; choose from {sorted(MODULES)}")
     if args.list is not None:
         for module in [f"{m.removesuffix('.py')}.py" for m in args.list] or modules:
-            for m in sample(module, args.per_module, args.seed):
+            for m in sample(module, args.per_module, args.seed, args.functions):
                 print(f"{m.module}:{m.lineno} [{m.kind}] {m.before!r} -> {m.after!r}")
         return 0
 
@@ -661,7 +670,7 @@ def main(argv=None) -> int:
         todo = [current[k] for k in todo if k in current]
     else:
         for module in modules:
-            todo.extend(sample(module, args.per_module, args.seed))
+            todo.extend(sample(module, args.per_module, args.seed, args.functions))
     _preload()
     workers = [Worker() for _ in range(max(1, args.jobs))]
     results = []

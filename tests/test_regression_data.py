@@ -233,3 +233,39 @@ def test_an_odd_window_is_rounded_up_to_an_even_one():
     x = np.exp(-t)[:, None]
     rows = integral_data(Monomials(1, 1, 1), x, t, window=9)
     assert rows.n_samples == 111 // 11
+
+
+ROTATION = SymmetryGroup(
+    LieAlgebra.from_matrices([np.array([[0.0, -1.0], [1.0, 0.0]])])
+)
+
+
+def _rotation_p_values(eps, noise, seeds, test_function):
+    """p-values of the Hopf rotation on six noisy runs of Hopf + eps x0^2,
+    tested exactly (margin 0)."""
+    basis = Monomials(2, 3)
+    Q = equivariant_basis(basis, ROTATION).Q
+    system = datasets.get_system("hopf", eps=eps)
+    t = np.arange(0, system.t_end, system.dt)
+    clean = datasets.simulate(system, 6, t, seed=0)
+    scale = np.vstack(clean).std(axis=0)
+    out = []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        noisy = [x + noise * scale * rng.normal(size=x.shape) for x in clean]
+        stats = integral_data(basis, noisy, t, test_function=test_function).statistics()
+        out.append(subspace_test(stats, Q, estimate_noise(stats)).p_value)
+    return np.array(out)
+
+
+def test_parabola_rows_find_a_breaking_the_box_rows_miss():
+    """Hopf + 0.01 x0^2 at 1 % noise (46-step windows): the rotation is
+    rejected at 0.01 in most draws with the parabola, in few with the box."""
+    parabola = _rotation_p_values(0.01, 0.01, range(10), "parabola")
+    box = _rotation_p_values(0.01, 0.01, range(10), "box")
+    assert np.sum(parabola < 0.01) >= 8 and np.sum(box < 0.01) <= 3
+
+
+def test_parabola_rows_reject_a_true_rotation_at_the_nominal_rate():
+    p = _rotation_p_values(0.0, 0.05, range(100, 180), "parabola")
+    assert 0.04 <= np.mean(p < 0.1) <= 0.18

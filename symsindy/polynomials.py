@@ -234,7 +234,6 @@ def evaluate_products(exponents: np.ndarray, x: np.ndarray, table) -> np.ndarray
         block = x[start : start + rows]
         values = np.hstack(
             [table(j, block[:, j], int(top)) for j, top in enumerate(tops)]
-            or [np.ones((block.shape[0], 1))]
         )
         target = out[start : start + rows]
         np.take(values, first, axis=1, out=target, mode="clip")

@@ -100,3 +100,18 @@ def test_products_of_any_exponent_rows_are_the_monomials():
         evaluate_monomials(np.zeros((2, 3), int), x[:, :3]).tolist()
         == [[1.0, 1.0]] * 30
     )
+    assert evaluate_monomials(np.zeros((0, 3), int), x[:, :3]).shape == (30, 0)
+    listed = evaluate_monomials([[1, 0], [0, 2]], x[:, :2])
+    np.testing.assert_allclose(listed, x[:, :2] ** [1, 2], rtol=1e-12)
+
+
+def test_products_are_the_same_across_blocks_of_samples(monkeypatch):
+    """Blocks of 3 samples (the last one short) give the one-block values."""
+    import symsindy.polynomials as polynomials
+
+    exps = Monomials(4, 3).exponents
+    x = np.random.default_rng(1).normal(size=(31, 4))
+    whole = evaluate_monomials(exps, x)
+    monkeypatch.setattr(polynomials, "_PRODUCT_BLOCK", 3 * len(exps))
+    np.testing.assert_array_equal(evaluate_monomials(exps, x), whole)
+    np.testing.assert_allclose(whole, np.prod(x[:, None, :] ** exps[None], axis=2))

@@ -121,6 +121,8 @@ class RegressionData:
     state_noise : StateNoise, optional
         The samples behind integral rows and their noise, whose
         errors-in-variables terms the statistics subtract.
+    test_function : str, optional
+        The test function of integral rows (see :func:`integral_data`).
     """
 
     theta: np.ndarray
@@ -129,6 +131,7 @@ class RegressionData:
     targets_kind: str = "measured"
     edge_distance: np.ndarray | None = None
     state_noise: StateNoise | None = None
+    test_function: str | None = None
 
     @property
     def n_samples(self) -> int:
@@ -156,6 +159,7 @@ class RegressionData:
             self.targets_kind,
             edge_distance,
             noise,
+            self.test_function,
         )
 
     def resample(self, rows: np.ndarray) -> RegressionData:
@@ -495,6 +499,7 @@ def integral_data(
         np.concatenate(ids),
         "integral",
         state_noise=noise,
+        test_function=test_function,
     )
 
 

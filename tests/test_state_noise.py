@@ -195,6 +195,7 @@ def test_discovery_reports_the_state_noise_it_corrected_for():
     relative = G.report.noise.state_noise
     np.testing.assert_allclose(relative, 0.03, rtol=0.15)
     assert "library corrected for state noise (2.9% of spread)" in G.summary()
+    assert "102 integral rows (parabola windows of 46 steps)" in G.summary()
     assert G.report.to_dict()["noise"]["state_noise"] == list(relative)
     exact = discover_symmetries(xs, t=t, rows="derivatives")
     assert exact.report.noise.state_noise is None  # only integral rows correct

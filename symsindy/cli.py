@@ -462,8 +462,12 @@ def cmd_demo(args) -> int:
             f"{field_err:.2%}, {np.count_nonzero(coef)} terms"
         )
     gain = errors["plain"] / max(errors["symmetric"], 1e-300)
+    change = (
+        f"divides it by {gain:.2f}" if gain >= 1 else f"multiplies it by {1 / gain:.2f}"
+    )
     print(
-        f"  enforcing the discovered symmetry changes the held-out error by {gain:.2f}x"
+        "  enforcing the discovered symmetry on the held-out vector-field error: "
+        f"{change}"
     )
 
     # The true system and both models, all started from the same held-out state.

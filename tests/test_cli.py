@@ -1,6 +1,7 @@
 """The symsindy command: demo, fit, discover, and every error path."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -33,6 +34,11 @@ def test_demo_prints_group_and_writes_figure(tmp_path, capsys):
     assert "rotation in the (x, y) plane" in text
     assert "Symmetric SINDy" in text and "vector-field error" in text
     assert out.stat().st_size > 10_000
+    plain, symmetric = (
+        float(v) for v in re.findall(r"vector-field error ([0-9.]+)%", text)
+    )
+    factor = float(re.search(r"vector-field error: divides it by ([0-9.]+)", text)[1])
+    assert factor == pytest.approx(plain / symmetric, rel=0.02)
 
 
 @pytest.mark.parametrize("which", ["npz", "csv"])

@@ -24,6 +24,7 @@ import numpy as np
 from pysindy.optimizers import BaseOptimizer
 
 from .state_noise import StateNoise, state_noise_variance
+from .weak_form import TEST_FUNCTIONS, resolve_test_function
 
 __all__ = [
     "RegressionData",
@@ -37,9 +38,6 @@ __all__ = [
     "INTEGRAL_WINDOW",
     "INTEGRAL_WINDOW_MOTION",
     "INTEGRAL_ROWS_PER_TERM",
-    "PARABOLA_EXACT_DEGREE",
-    "PARABOLA_MIN_WINDOW",
-    "TEST_FUNCTIONS",
     "SIGNAL_FRACTION",
     "DEFAULT_MAX_LAG",
     "EDGE_DEPTH",
@@ -67,16 +65,6 @@ INTEGRAL_WINDOW_MOTION = 0.5
 
 #: The default window leaves at least this many rows per library term.
 INTEGRAL_ROWS_PER_TERM = 10
-
-#: The integral rows' parabola test function is exact for states that are
-#: polynomials of this degree in time over a window (see ``_parabola_weights``).
-PARABOLA_EXACT_DEGREE = 9
-
-#: Windows of at least this many steps use the parabola test function by
-#: default, whose targets carry about ``steps / 6`` times less noise variance
-#: than the box's increments once ``steps`` is large (twice less at 16 steps;
-#: below that the exactness conditions cost more than the parabola gains).
-PARABOLA_MIN_WINDOW = 16
 
 #: Smallest fraction of a library direction's spread over the samples that
 #: the state-noise correction leaves as signal (see
@@ -407,7 +395,8 @@ def integral_data(
       states, the features Simpson integrals (error ``h^4 / 180`` times the
       fourth time derivative).
     * ``"auto"`` (default): the parabola for windows of at least
-      ``PARABOLA_MIN_WINDOW`` steps, the box for shorter ones.
+      ``PARABOLA_MIN_WINDOW`` steps, the box for shorter ones (see
+      :mod:`symsindy.weak_form`).
 
     Longer windows carry more signal per unit of noise (the weighted change of
     the states grows with the window, its noise does not), so by default the
@@ -453,11 +442,6 @@ def integral_data(
     """
     from .trajectories import as_time_list, as_trajectory_list
 
-    if test_function != "auto" and test_function not in TEST_FUNCTIONS:
-        raise ValueError(
-            f"test_function must be 'auto' or one of {sorted(TEST_FUNCTIONS)}, "
-            f"got {test_function!r}"
-        )
     trajs = as_trajectory_list(x)
     times = as_time_list(t, trajs)
     if window is None:
@@ -465,13 +449,7 @@ def integral_data(
     elif isinstance(window, bool) or not isinstance(window, int) or window < 2:
         raise ValueError(f"window must be an even integer >= 2, got {window!r}")
     window += window % 2
-    if test_function == "auto":
-        test_function = "parabola" if window >= PARABOLA_MIN_WINDOW else "box"
-    if test_function == "parabola" and window <= PARABOLA_EXACT_DEGREE:
-        raise ValueError(
-            f"test_function='parabola' needs windows of more than "
-            f"{PARABOLA_EXACT_DEGREE} steps, got window={window}"
-        )
+    test_function = resolve_test_function(test_function, window)
     states, weights, target_weights, ids = [], [], [], []
     for k, (xk, tk) in enumerate(zip(trajs, times, strict=True)):
         if np.ndim(tk) == 0:
@@ -501,63 +479,6 @@ def integral_data(
         state_noise=noise,
         test_function=test_function,
     )
-
-
-def _box_weights(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Feature and target weights of the box test function (see :func:`integral_data`).
-
-    The features are Simpson means over each row of ``times`` (Simpson's rule
-    is linear in the values), the targets the increments over the duration.
-    """
-    from scipy.integrate import simpson
-
-    m = times.shape[1]
-    duration = times[:, -1] - times[:, 0]
-    unit = np.broadcast_to(np.eye(m), (times.shape[0], m, m))
-    features = simpson(unit, x=times[:, :, None], axis=1) / duration[:, None]
-    targets = np.zeros_like(features)
-    targets[:, 0], targets[:, -1] = -1 / duration, 1 / duration
-    return features, targets
-
-
-def _parabola_weights(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Feature and target weights of the parabola ``phi = 1 - s^2``.
-
-    ``s`` runs over [-1, 1] across each window. The features are ``q phi``
-    over ``sum q phi`` (``q`` trapezoid weights). The targets are the
-    combination ``v`` of the window's states with the least noise (least
-    ``sum v_j^2``) that satisfies ``sum_j v_j p(t_j) = sum_j w_j p'(t_j)`` for
-    every polynomial ``p`` of degree ``<= PARABOLA_EXACT_DEGREE``: the
-    weighted mean derivative, exactly for states polynomial in time over the
-    window (the least-squares slope when that degree is 1). Noise-free Hopf
-    runs fit their rows to 8e-6 of the targets' RMS at 46 steps per window
-    (5e-6 with the box's Simpson rule); the trapezoid rule applied to
-    ``-phi'`` misses by 1e-2. Written by hand: this discrete integration by parts is
-    what makes the weak form exact.
-    """
-    from numpy.polynomial import legendre
-
-    start, end = times[:, :1], times[:, -1:]
-    half = (end - start) / 2
-    s = (times - start) / half - 1
-    steps = np.diff(times, axis=1)
-    q = np.zeros_like(times)
-    q[:, :-1] += steps / 2
-    q[:, 1:] += steps / 2
-    features = q * (1 - s**2) / np.sum(q * (1 - s**2), axis=1, keepdims=True)
-    # Legendre polynomials in s: the same conditions, well conditioned.
-    degree = PARABOLA_EXACT_DEGREE
-    values = legendre.legvander(s, degree)  # (rows, samples, degree + 1)
-    slopes = legendre.legvander(s, degree - 1) @ legendre.legder(np.eye(degree + 1))
-    wanted = np.einsum("rs,rsk->rk", features, slopes) / half
-    gram = np.einsum("rsk,rsj->rkj", values, values)
-    dual = np.linalg.solve(gram, wanted[:, :, None])[:, :, 0]
-    return features, np.einsum("rsk,rk->rs", values, dual)
-
-
-#: The test functions of :func:`integral_data`: samples' times (n_rows,
-#: n_window) to feature and target weights.
-TEST_FUNCTIONS = {"parabola": _parabola_weights, "box": _box_weights}
 
 
 def _requested_variance(state_noise, trajectories) -> np.ndarray:

@@ -8,13 +8,12 @@ from scipy.integrate import solve_ivp
 from symsindy import LieAlgebra, Monomials, SymmetryGroup, datasets, equivariant_basis
 from symsindy.inference import estimate_noise, subspace_test
 from symsindy.regression_data import (
-    PARABOLA_EXACT_DEGREE,
-    PARABOLA_MIN_WINDOW,
     RegressionData,
     edge_rows,
     integral_data,
     regression_data,
 )
+from symsindy.weak_form import PARABOLA_EXACT_DEGREE, PARABOLA_MIN_WINDOW
 
 HOPF = datasets.get_system("hopf")
 T = np.arange(0, 8, 0.01)

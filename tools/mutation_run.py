@@ -90,6 +90,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_state_noise.py",
     ],
     "state_noise.py": ["tests/test_state_noise.py"],
+    "weak_form.py": ["tests/test_regression_data.py"],
     "discover/continuous.py": ["tests/test_discover.py"],
     "discover/discrete.py": [
         "tests/test_discover.py",

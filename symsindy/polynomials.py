@@ -218,7 +218,9 @@ def evaluate_products(exponents: np.ndarray, x: np.ndarray, table) -> np.ndarray
     instead of 20).
     """
     x = np.atleast_2d(np.asarray(x, dtype=float))
-    exponents = np.asarray(exponents)
+    exponents = np.asarray(exponents, dtype=np.int64)
+    if exponents.size and exponents.min() < 0:
+        raise ValueError("exponents must be non-negative integers")
     tops = exponents.max(axis=0, initial=0)
     # All coordinates' tables side by side; column 0 is P_0 = 1 of coordinate 0.
     offsets = np.concatenate([[0], np.cumsum(tops + 1)[:-1]])

@@ -387,9 +387,11 @@ def integral_data(
     no sample, so the rows' errors are independent.
 
     * ``"parabola"``: ``phi = 1 - s^2`` over the window (``s`` from -1 to 1),
-      whose target is the least-squares slope of the states: it averages the
-      noise of every sample instead of two, with about ``steps / 6`` times
-      less variance than the box's.
+      whose target is the least-noise combination of the states equal to the
+      parabola-weighted mean derivative for states polynomial in time (see
+      :func:`symsindy.weak_form.parabola_weights`): it averages the noise of
+      every sample instead of two, with about ``steps / 6`` times less
+      variance than the box's.
     * ``"box"``: ``phi = 1`` on the window, the plain integral form
       ``x(t_b) - x(t_a) = C int Theta``: the targets are the increments of the
       states, the features Simpson integrals (error ``h^4 / 180`` times the
@@ -448,7 +450,12 @@ def integral_data(
         window = _integral_window(trajs, INTEGRAL_ROWS_PER_TERM * len(basis))
     elif isinstance(window, bool) or not isinstance(window, int) or window < 2:
         raise ValueError(f"window must be an even integer >= 2, got {window!r}")
-    window += window % 2
+    requested, window = window, window + window % 2
+    if all(len(xk) <= window for xk in trajs):
+        raise ValueError(
+            f"window of {requested} steps needs trajectories of more than "
+            f"{window} samples, the longest has {max(len(xk) for xk in trajs)}"
+        )
     test_function = resolve_test_function(test_function, window)
     states, weights, target_weights, ids = [], [], [], []
     for k, (xk, tk) in enumerate(zip(trajs, times, strict=True)):

@@ -43,6 +43,7 @@ def box_weights(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     from scipy.integrate import simpson
 
+    times = _checked_times(times, 2)
     m = times.shape[1]
     duration = times[:, -1] - times[:, 0]
     unit = np.broadcast_to(np.eye(m), (times.shape[0], m, m))
@@ -76,6 +77,7 @@ def parabola_weights(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     from numpy.polynomial import legendre
 
+    times = _checked_times(times, PARABOLA_EXACT_DEGREE + 1)
     start, end = times[:, :1], times[:, -1:]
     half = (end - start) / 2
     s = (times - start) / half - 1
@@ -121,6 +123,19 @@ def resolve_test_function(test_function: str, window: int) -> str:
     if test_function == "parabola" and window <= PARABOLA_EXACT_DEGREE:
         raise ValueError(
             f"test_function='parabola' needs windows of more than "
-            f"{PARABOLA_EXACT_DEGREE} steps, got window={window}"
+            f"{PARABOLA_EXACT_DEGREE} steps, got {window}"
         )
     return test_function
+
+
+def _checked_times(times, min_samples: int) -> np.ndarray:
+    """``times`` as float rows of at least ``min_samples`` increasing values."""
+    times = np.asarray(times, dtype=float)
+    if times.ndim != 2 or times.shape[1] < min_samples:
+        raise ValueError(
+            f"times must have shape (n_rows, n_window) with n_window >= "
+            f"{min_samples}, got shape {times.shape}"
+        )
+    if not np.all(np.isfinite(times)) or np.any(np.diff(times, axis=1) <= 0):
+        raise ValueError("times must be finite and strictly increasing along rows")
+    return times

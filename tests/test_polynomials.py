@@ -103,6 +103,10 @@ def test_products_of_any_exponent_rows_are_the_monomials():
     assert evaluate_monomials(np.zeros((0, 3), int), x[:, :3]).shape == (30, 0)
     listed = evaluate_monomials([[1, 0], [0, 2]], x[:, :2])
     np.testing.assert_allclose(listed, x[:, :2] ** [1, 2], rtol=1e-12)
+    unsigned = evaluate_monomials(np.array([[1, 2]], np.uint8), x[:, :2])
+    np.testing.assert_allclose(unsigned[:, 0], x[:, 0] * x[:, 1] ** 2, rtol=1e-12)
+    with pytest.raises(ValueError, match="non-negative"):
+        evaluate_monomials(np.array([[-1, 2]]), x[:, :2])
 
 
 def test_products_are_the_same_across_blocks_of_samples(monkeypatch):

@@ -116,8 +116,25 @@ def test_auto_uses_the_parabola_from_its_minimum_window():
         assert np.any(interior) == (window >= PARABOLA_MIN_WINDOW)
     with pytest.raises(ValueError, match="test_function"):
         integral_data(Monomials(1, 1), x, t, test_function="hat")
-    with pytest.raises(ValueError, match="parabola.*window=8"):
+    with pytest.raises(ValueError, match="parabola.*got 8"):
         integral_data(Monomials(1, 1), x, t, window=8, test_function="parabola")
+
+
+def test_windows_longer_than_the_data_and_bad_times_are_refused():
+    from symsindy.weak_form import box_weights, parabola_weights
+
+    x = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(ValueError, match="window of 19 steps.*longest has 10"):
+        integral_data(Monomials(2, 2), x, 0.1, window=19)
+    repeated = np.linspace(0, 1, 31)[None]
+    repeated[0, 5] = repeated[0, 4]
+    for weights in (box_weights, parabola_weights):
+        with pytest.raises(ValueError, match="strictly increasing"):
+            weights(repeated)
+        with pytest.raises(ValueError, match="shape"):
+            weights(np.linspace(0, 1, 31))
+    with pytest.raises(ValueError, match="n_window >= 10"):
+        parabola_weights(np.linspace(0, 1, 9)[None])
 
 
 def test_the_default_window_is_short_against_the_motion():

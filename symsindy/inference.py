@@ -330,11 +330,13 @@ def estimate_noise(
             "identifiable terms; use more data or a lower degree"
         )
     rss = np.clip(np.asarray(stats.rss(coef), dtype=float), 0.0, None)
-    # With noisy features (errors in the variables) the tests compare the
-    # corrected quadratic form, but the estimator scatters with the plain
-    # residual, feature noise included.
-    spread = getattr(stats, "noise_rss", stats.rss)(coef)
-    sigma2 = np.clip(np.asarray(spread, dtype=float), 0.0, None) / (n - rank)
+    spread = rss
+    if hasattr(stats, "noise_rss"):
+        # With noisy features (errors in the variables) the tests compare the
+        # corrected quadratic form, but the estimator scatters with the plain
+        # residual, feature noise included.
+        spread = np.clip(np.asarray(stats.noise_rss(coef), dtype=float), 0.0, None)
+    sigma2 = spread / (n - rank)
     if tau is None:
         acov = stats.residual_autocovariance(coef)
         tau = (

@@ -451,7 +451,7 @@ def integral_data(
     elif isinstance(window, bool) or not isinstance(window, int) or window < 2:
         raise ValueError(f"window must be an even integer >= 2, got {window!r}")
     requested, window = window, window + window % 2
-    if all(len(xk) <= window for xk in trajs):
+    if integral_row_count(trajs, window) == 0:
         raise ValueError(
             f"window of {requested} steps needs trajectories of more than "
             f"{window} samples, the longest has {max(len(xk) for xk in trajs)}"

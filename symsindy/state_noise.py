@@ -130,6 +130,11 @@ class StateNoise:
         )
 
     @property
+    def window(self) -> int:
+        """Steps per window."""
+        return self.states.shape[1] - 1
+
+    @property
     def relative(self) -> np.ndarray:
         """Noise standard deviation of each state over its spread."""
         spread = self.states.reshape(-1, self.states.shape[-1]).std(axis=0)

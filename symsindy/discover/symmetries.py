@@ -64,8 +64,8 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
     noise.edge_rows = n_edges
     noise.rows = _ROW_NAMES[data.targets_kind]
     if data.test_function is not None:
-        steps = data.state_noise.states.shape[1] - 1
-        noise.rows = f"integral rows ({data.test_function} windows of {steps} steps)"
+        window = data.state_noise.window
+        noise.rows = f"integral rows ({data.test_function} windows of {window} steps)"
     if data.state_noise is not None and np.any(data.state_noise.variance > 0):
         noise.state_noise = data.state_noise.relative
         noise.state_noise_corrected = isinstance(stats, CorrectedStatistics)

@@ -265,7 +265,8 @@ class NoiseEstimate:
         tau = ", ".join(f"{t:.1f}" for t in self.tau)
         floor = " (floor)" if self.floored.any() else ""
         margin = (
-            f"; allowing {100 * self.margin:.2g}% for derivative bias"
+            f"; allowing {100 * self.margin:.2g}% for numerical bias (p-values "
+            "from the non-central chi-square)"
             if self.margin
             else ""
         )
@@ -430,14 +431,20 @@ class SubspaceTest:
             return float("nan")
         return breaking_resolution(self.noise, self.dof, self.alpha)
 
-    def sentence(self) -> str:
-        """Wording a scientist can quote."""
-        verdict = "consistent with the data" if self.accepted else "rejected"
+    def sentence(self, decided: bool = True) -> str:
+        """Wording a scientist can quote.
+
+        ``decided=False`` leaves out the verdict, for a candidate whose verdict
+        is not the test's (undetermined, with the reason given by the caller).
+        """
         text = (
             f"enforcing it raises the residual by {100 * self.relative_increase:.3g}% "
             f"(T = {self.statistic:.3g} on {self.dof} dof, "
-            f"p = {_format_p(self.p_value)}): {verdict}"
+            f"p = {_format_p(self.p_value)})"
         )
+        if not decided:
+            return text
+        text += ": consistent with the data" if self.accepted else ": rejected"
         if self.accepted and np.isfinite(self.resolution):
             text += (
                 f" (resolution: breakings below {100 * self.resolution:.2g}% of the "
@@ -544,10 +551,13 @@ def signal_test(stats, noise: NoiseEstimate, alpha: float = DEFAULT_ALPHA) -> fl
     """p-value of "the derivatives are pure noise" (the zero model).
 
     When this is not small the data cannot tell any symmetry apart: every
-    candidate is undetermined.
+    candidate is undetermined. The zero model is tested like any subspace,
+    through ``stats.rss``: with noisy features (corrected statistics) that is
+    the corrected quadratic form, whose minimum ``noise.rss`` is 0, so the
+    plain ``Y^T Y`` would count all of the targets, noise included, as signal.
     """
     w = noise.weights
-    explained = np.diag(np.asarray(stats.yty)) - noise.rss
+    explained = np.asarray(stats.rss(np.zeros_like(noise.coef)), float) - noise.rss
     statistic = float(np.sum(w * np.clip(explained, 0.0, None)))
     return float(chi2.sf(statistic, max(noise.rank * len(w), 1)))
 

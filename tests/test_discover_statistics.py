@@ -13,6 +13,11 @@ from symsindy import (
     datasets,
     discover_symmetries,
 )
+from symsindy.inference import (
+    DERIVATIVE_BIAS_MARGIN,
+    estimate_noise,
+    signal_test,
+)
 from symsindy.regression_data import (
     integral_data,
     regression_data,
@@ -142,6 +147,65 @@ def test_zero_model_fitted_to_data_is_not_all_of_gl_n():
     G = discover_symmetries(zero, x=x, x_dot=xdot, discrete=None)
     assert G.dim == 0
     assert all(v.verdict == "undetermined" for v in G.report.verdicts)
+
+
+def test_zero_model_has_no_discrete_group_and_says_why():
+    """The exact data satisfy -I and the quarter turn (both in SO(2)); a zero
+    model must not inherit them from the data's least-squares fit."""
+    sys = datasets.get_system("hopf")
+    x, xdot = _points(sys)
+    zero = _fit(x, xdot, threshold=100.0)
+    with pytest.warns(UserWarning, match="the model is zero.*undetermined"):
+        G = discover_symmetries(zero, x=x, x_dot=xdot)
+    assert G.dim == 0 and G.report.discrete_order == 1 and not G.discrete
+    discrete = [v for v in G.report.verdicts if v.kind == "discrete"]
+    assert discrete and all(v.element is not None for v in discrete)
+    assert not any(np.array_equal(v.element, np.eye(2)) for v in discrete)
+    assert all(v.verdict == "undetermined" for v in G.report.verdicts)
+    assert {v.reason for v in G.report.verdicts} == {"the model is zero"}
+    assert G.report.undecidable == "the model is zero"
+    assert "the model is zero (it has every symmetry)" in G.summary()
+    for v in G.report.verdicts:  # the statistics, and one verdict with its reason
+        assert "rejected" not in v.sentence() and "consistent" not in v.sentence()
+        assert v.sentence().endswith("; undetermined (the model is zero)")
+
+
+@pytest.mark.parametrize("kind", ["white", "constant"])
+def test_signal_test_on_integral_rows_is_calibrated(kind):
+    """With noisy states the tests run on state-noise-corrected integral rows,
+    whose quadratic form is 0 at the least-squares fit: the zero model must be
+    tested through that form (the plain Y^T Y made pure noise 'signal' with
+    p = 0, and discovery then accepted gl(2) on it). Pure noise (white states,
+    or constant states plus noise: x' = 0) is rejected about alpha of the time.
+    """
+    basis = Monomials(2, 3)
+    t = np.arange(400) * 0.01
+    p = []
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        noise = rng.normal(size=(4, 400, 2))
+        start = 0.0 if kind == "white" else rng.normal(size=(4, 1, 2))
+        xs = list(start + (1.0 if kind == "white" else 0.05) * noise)
+        stats = integral_data(basis, xs, t).statistics()
+        estimate = estimate_noise(stats, margin=DERIVATIVE_BIAS_MARGIN)
+        p.append(signal_test(stats, estimate))
+    rejected = int(np.sum(np.asarray(p) < 0.1))
+    assert 8 <= rejected <= 32  # Binomial(200, 0.1): 20, beyond 3 sd otherwise
+
+
+def test_noise_as_large_as_the_signal_is_undetermined_on_integral_rows():
+    t = np.arange(0, 8, 0.01)
+    rng = np.random.default_rng(0)
+    white = [rng.normal(size=(800, 2)) for _ in range(6)]
+    for xs in (white, datasets.simulate("hopf", 6, t, noise=3.0, seed=0)):
+        G = discover_symmetries(xs, t=t)
+        assert "integral rows" in G.report.noise.rows
+        assert G.dim == 0 and G.report.discrete_order == 1
+        assert G.report.signal_p_value > G.report.alpha
+        assert all(v.verdict == "undetermined" for v in G.report.verdicts)
+    # the same noise at 5 % of the states is signal enough
+    G = discover_symmetries(datasets.simulate("hopf", 6, t, noise=0.05, seed=0), t=t)
+    assert G.report.signal_p_value < 1e-12 and G.dim == 1
 
 
 def test_answer_is_invariant_under_rescaling_states_and_time():
@@ -280,7 +344,10 @@ def test_untested_candidates_are_listed_up_to_sixteen_then_summed_up():
     assert all(v.verdict == "undetermined" for v in discrete)
     named = [v for v in discrete if v.element is not None]
     assert len(named) == 16 and len(discrete) == 17
-    assert discrete[-1].description == "31 further candidates (the data cannot tell)"
+    assert discrete[-1].description == "31 further candidates"
+    why = "the derivatives are indistinguishable from noise"
+    assert all(v.reason == why for v in discrete)
+    assert discrete[-1].sentence().endswith(f"; undetermined ({why})")
 
 
 def test_elements_implied_by_the_continuous_refit_are_not_tested_again():

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from symsindy import Monomials, datasets, discover_symmetries
-from symsindy.discover.report import Verdict, _finite
+from symsindy.discover.report import Verdict, _finite, power_reason
 
 
 def _hopf_report():
@@ -27,7 +27,12 @@ def test_verdict_sentences():
     v = Verdict("continuous", "rotation", "symmetric", relative_lie_derivative=1e-3)
     assert v.sentence() == "rotation: relative Lie derivative 1.00e-03"
     v.verdict = "undetermined"
-    assert v.sentence().endswith("; undetermined (the data cannot detect its breaking)")
+    assert v.sentence().endswith("; undetermined (the data cannot tell)")
+    v.undetermine(power_reason(123.4))
+    assert v.sentence().endswith(
+        "; undetermined (the data detect only breakings over 123 times the "
+        "model's size)"
+    )
 
 
 def test_bootstrap_frequencies_from_spectra_and_from_dimensions():

@@ -34,7 +34,7 @@ from ..inference import (
 )
 from ..naming import describe_algebra
 from .inputs import DiscoveryProblem
-from .report import Verdict
+from .report import Verdict, power_reason
 from .snapping import exact_neighbours, lie_closure, snap
 
 __all__ = ["ContinuousResult", "TestContext", "decide_by_tolerance", "decide_by_test"]
@@ -48,7 +48,12 @@ class TestContext:
     noise: NoiseEstimate
     alpha: float
     reference: np.ndarray | None
-    informative: bool
+    #: Why the data cannot decide any candidate ("" when they can).
+    undecidable: str = ""
+
+    @property
+    def informative(self) -> bool:
+        return not self.undecidable
 
 
 @dataclass
@@ -191,7 +196,7 @@ def decide_by_test(problem: DiscoveryProblem, ctx: TestContext) -> ContinuousRes
         power = _power(problem, ctx, test, basis)
         verdict.detectable_breaking = power
         if power is not None and power > DETECTABLE_BREAKING:
-            verdict.verdict = "undetermined"
+            verdict.undetermine(power_reason(power))
             continue
         return ContinuousResult(s, rel, h, is_exact, verdicts, test)
     return ContinuousResult(s, rel, trivial, False, verdicts, None)
@@ -214,7 +219,7 @@ def _search(problem, ctx, vt, seen, accepted, verdicts) -> None:
             test, basis = _test_algebra(problem, ctx, h)
             verdict = _verdict(problem, h, test, problem.names)
             if not ctx.informative:
-                verdict.verdict = "undetermined"
+                verdict.undetermine(ctx.undecidable)
             verdicts.append(verdict)
             if test is not None and test.accepted and ctx.informative:
                 entry = (h.dim, test.statistic, h, is_exact, test, basis, verdict)

@@ -42,7 +42,7 @@ from ..inference import (
 )
 from ..naming import describe_discrete
 from .inputs import DiscoveryProblem
-from .report import Verdict
+from .report import Verdict, power_reason
 
 __all__ = [
     "MAX_SIGNED_PERMUTATIONS",
@@ -486,7 +486,8 @@ def decide_discrete_by_test(
     refit_changed = True
     while pending:
         # Only an accepted element changes the refit, and with it what is implied.
-        if refit_changed:
+        # Without an informative model nothing is implied: all stay undetermined.
+        if refit_changed and ctx.informative:
             implied = _implied(problem, cands, pending, current, action)
             holding += [cands[i] for i in pending if implied[i]]
             pending = [i for i in pending if not implied[i]]
@@ -494,7 +495,7 @@ def decide_discrete_by_test(
         if not pending:
             break
         if n_tests >= MAX_DISCRETE_TESTS or not ctx.informative:
-            verdicts += _untested(problem, cands, rel, pending, ctx.informative)
+            verdicts += _untested(problem, cands, rel, pending, ctx)
             break
         i = pending.pop(0)
         n_tests += 1
@@ -515,9 +516,10 @@ def decide_discrete_by_test(
                 test.dof,
                 ctx.alpha,
             )
-            if power > DETECTABLE_BREAKING:
-                verdict = "undetermined"
         verdicts.append(_verdict(problem, cands[i], rel[i], test, verdict, power))
+        if power is not None and power > DETECTABLE_BREAKING:
+            verdict = "undetermined"
+            verdicts[-1].undetermine(power_reason(power))
         if verdict == "symmetric":
             accepted.append(cands[i])
             holding.append(cands[i])
@@ -573,28 +575,30 @@ def _implied(problem, cands, pending, coef, action) -> dict:
 _LISTED_UNTESTED = 16
 
 
-def _untested(problem, cands, rel, pending, informative) -> list[Verdict]:
+def _untested(problem, cands, rel, pending, ctx) -> list[Verdict]:
     """Undetermined verdicts of the candidates left when testing stops."""
+    why = ctx.undecidable or f"not tested: beyond the {MAX_DISCRETE_TESTS} refits"
+    # The identity holds for every model (otherwise found implied by the refit).
+    pending = [
+        i for i in pending if not np.array_equal(cands[i], np.eye(len(cands[i])))
+    ]
     listed = [
         _verdict(problem, cands[i], rel[i], None, "undetermined")
         for i in pending[:_LISTED_UNTESTED]
     ]
     rest = pending[_LISTED_UNTESTED:]
     if rest:
-        why = (
-            f"beyond the {MAX_DISCRETE_TESTS} explicit refits"
-            if informative
-            else "the data cannot tell"
-        )
         listed.append(
             Verdict(
                 "discrete",
-                f"{len(rest)} further candidates ({why})",
+                f"{len(rest)} further candidates",
                 "undetermined",
                 None,
                 float(np.min(rel[rest])),
             )
         )
+    for verdict in listed:
+        verdict.reason = why
     return listed
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from ..algebra import LieAlgebra
 from ..inference import NoiseEstimate, SubspaceTest
 
-__all__ = ["DiscoveryReport", "Verdict", "VERDICTS"]
+__all__ = ["DiscoveryReport", "Verdict", "VERDICTS", "power_reason"]
 
 #: A candidate is a symmetry, is broken, or the data cannot tell.
 VERDICTS = ("symmetric", "broken", "undetermined")
@@ -37,6 +37,8 @@ class Verdict:
     dim : int
         Dimension of the subalgebra (0 for a discrete element).
     element : ndarray or None
+    reason : str
+        Why the verdict is "undetermined" (empty otherwise).
     """
 
     kind: str
@@ -47,18 +49,24 @@ class Verdict:
     detectable_breaking: float | None = None
     dim: int = 0
     element: np.ndarray | None = field(default=None, repr=False)
+    reason: str = ""
+
+    def undetermine(self, reason: str) -> None:
+        """Mark the candidate undetermined, saying why."""
+        self.verdict, self.reason = "undetermined", reason
 
     def sentence(self) -> str:
         """E.g. ``"rotation in the (x, y) plane: enforcing it raises ..."``."""
+        undetermined = self.verdict == "undetermined"
         if self.test is not None:
-            text = f"{self.description}: {self.test.sentence()}"
+            text = f"{self.description}: {self.test.sentence(not undetermined)}"
         else:
             text = (
                 f"{self.description}: relative Lie derivative "
                 f"{self.relative_lie_derivative:.2e}"
             )
-        if self.verdict == "undetermined":
-            text += "; undetermined (the data cannot detect its breaking)"
+        if undetermined:
+            text += f"; undetermined ({self.reason or 'the data cannot tell'})"
         return text
 
     def to_dict(self) -> dict:
@@ -69,6 +77,7 @@ class Verdict:
             "dim": self.dim,
             "relative_lie_derivative": _finite(self.relative_lie_derivative),
             "detectable_breaking": _finite(self.detectable_breaking),
+            "reason": self.reason,
         }
         if self.test is not None:
             out.update(
@@ -81,6 +90,14 @@ class Verdict:
         if self.element is not None:
             out["element"] = np.asarray(self.element).tolist()
         return out
+
+
+def power_reason(detectable_breaking: float) -> str:
+    """Why a candidate the test did not reject is still undetermined."""
+    return (
+        f"the data detect only breakings over {detectable_breaking:.3g} times "
+        "the model's size"
+    )
 
 
 def _finite(value):
@@ -131,6 +148,9 @@ class DiscoveryReport:
     signal_p_value : float or None
         p-value of "the derivatives are noise"; when it is not small every
         candidate is undetermined.
+    undecidable : str
+        Why the data decide no candidate ("" when they can): "the model is
+        zero" or "the derivatives are indistinguishable from noise".
     discrete_family : str
         Which discrete candidates were searched.
     bootstrap_dims : ndarray or None
@@ -160,6 +180,7 @@ class DiscoveryReport:
     verdicts: list[Verdict] = field(default_factory=list)
     group_test: SubspaceTest | None = None
     signal_p_value: float | None = None
+    undecidable: str = ""
     discrete_family: str = ""
     bootstrap_dims: np.ndarray | None = None
     n_inputs: int = 0
@@ -211,7 +232,12 @@ class DiscoveryReport:
             )
             if self.noise is not None:
                 lines.append(self.noise.describe())
-            if self.signal_p_value is not None and self.signal_p_value > self.alpha:
+            if self.undecidable == "the model is zero":
+                lines.append(
+                    "the model is zero (it has every symmetry): every candidate "
+                    "is undetermined"
+                )
+            elif self.signal_p_value is not None and self.signal_p_value > self.alpha:
                 lines.append(
                     "the derivatives are indistinguishable from noise "
                     f"(p = {self.signal_p_value:.2g}): every candidate is undetermined"
@@ -248,6 +274,7 @@ class DiscoveryReport:
             "discrete_order_exact": bool(getattr(self.discrete_order, "exact", True)),
             "discrete_family": self.discrete_family,
             "signal_p_value": _finite(self.signal_p_value),
+            "undecidable": self.undecidable,
             "noise": None
             if self.noise is None
             else {

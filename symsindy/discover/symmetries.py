@@ -69,10 +69,13 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
     if data.state_noise is not None and np.any(data.state_noise.variance > 0):
         noise.state_noise = data.state_noise.relative
         noise.state_noise_corrected = isinstance(stats, CorrectedStatistics)
-    informative = bool(np.any(problem.coef)) and (
-        signal_test(stats, noise, problem.alpha) <= problem.alpha
-    )
-    return TestContext(stats, noise, problem.alpha, reference_norm(stats), informative)
+    if not np.any(problem.coef):
+        undecidable = "the model is zero"
+    elif signal_test(stats, noise, problem.alpha) > problem.alpha:
+        undecidable = "the derivatives are indistinguishable from noise"
+    else:
+        undecidable = ""
+    return TestContext(stats, noise, problem.alpha, reference_norm(stats), undecidable)
 
 
 def _tolerance(problem: DiscoveryProblem, tol) -> float:
@@ -245,14 +248,23 @@ def discover_symmetries(
     )
     problem = build_problem(model, candidates, options)
     ctx = evidence(problem) if problem.method == "test" else None
+    if not np.any(problem.coef):
+        # Usually a fit whose threshold removed every term (too large for the
+        # units of the derivatives).
+        consequence = (
+            "every candidate is undetermined"
+            if ctx is not None
+            else "every candidate is a symmetry"
+        )
+        warnings.warn(
+            f"the model is zero (did the fit's threshold remove every term?): "
+            f"{consequence}",
+            stacklevel=2,
+        )
     if ctx is not None:
         cont = decide_by_test(problem, ctx)
     else:
         cont = decide_by_tolerance(problem, _tolerance(problem, tol), snap)
-        if not np.any(problem.coef):
-            warnings.warn(
-                "the model is zero: every candidate is a symmetry", stacklevel=2
-            )
     algebra = cont.algebra
     consts, closure = algebra.structure_constants()
     if closure > CLOSURE_WARNING and algebra.dim > 1:
@@ -293,6 +305,7 @@ def discover_symmetries(
         verdicts=cont.verdicts + ([] if disc is None else disc.verdicts),
         group_test=disc.test if disc is not None and ctx else cont.test,
         signal_p_value=None if ctx is None else _signal(ctx),
+        undecidable="" if ctx is None else ctx.undecidable,
         discrete_family="" if disc is None else disc.family,
         bootstrap_dims=boot_dims,
     )

@@ -121,6 +121,7 @@ def check_scalar(
     low: float | None = None,
     high: float | None = None,
     low_inclusive: bool = True,
+    high_inclusive: bool = True,
     integer: bool = False,
 ):
     """A finite real (or integer) number within bounds; else one clear error."""
@@ -130,12 +131,24 @@ def check_scalar(
         raise TypeError(f"{name} must be {what}, got {value!r}")
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
-    if low is not None and (value < low or (value == low and not low_inclusive)):
-        op = ">=" if low_inclusive else ">"
-        raise ValueError(f"{name} must be {op} {low}, got {value!r}")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}, got {value!r}")
+    too_low = low is not None and (value < low or (value == low and not low_inclusive))
+    too_high = high is not None and (
+        value > high or (value == high and not high_inclusive)
+    )
+    if too_low or too_high:
+        bounds = _bounds(low, high, low_inclusive, high_inclusive)
+        raise ValueError(f"{name} must be {bounds}, got {value!r}")
     return value
+
+
+def _bounds(low, high, low_inclusive: bool, high_inclusive: bool) -> str:
+    """``"in (0, 1)"``, ``">= 0"`` or ``"<= 1"``: the allowed range in words."""
+    if low is not None and high is not None:
+        left, right = "[" if low_inclusive else "(", "]" if high_inclusive else ")"
+        return f"in {left}{low}, {high}{right}"
+    if low is not None:
+        return f"{'>=' if low_inclusive else '>'} {low}"
+    return f"{'<=' if high_inclusive else '<'} {high}"
 
 
 def check_choice(name: str, value, choices) -> None:

@@ -15,6 +15,7 @@ back into a group of the states.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ import numpy as np
 import pysindy as ps
 from scipy.linalg import block_diag
 
-from .._validation import check_finite, check_scalar
+from .._validation import check_choice, check_finite, check_scalar
 from ..algebra import LieAlgebra
 from ..control import check_input_action, control_space, extended_candidates
 from ..group import SymmetryGroup
@@ -184,7 +185,10 @@ def _model_parts(model, library, output, n_inputs):
         )
     coef = np.atleast_2d(coef)
     if library is None:
-        raise ValueError("pass library=... with a raw coefficient matrix")
+        raise ValueError(
+            "pass library=... with a raw coefficient matrix (or, if these are the "
+            "states (n_times, n_states) of a trajectory, their times t=...)"
+        )
     m = n_inputs or 0
     n_vars = coef.shape[0] + m if output == "vector" else None
     if m and output == "vector" and _library_vars(library) not in (None, n_vars):
@@ -220,6 +224,155 @@ def _check_samples(x, n, what="x (the sample points)"):
     if x.ndim != 2 or x.shape[1] != n or x.shape[0] == 0:
         raise ValueError(f"{what} must have shape (n_samples, {n}), got {x.shape}")
     return x
+
+
+def _trajectories(name, data, n_states=None, n_inputs=0) -> list[np.ndarray]:
+    """``data`` as real, finite 2-D trajectories that all have the same states.
+
+    A list or tuple holds one trajectory per item, named ``name[k]``. With
+    ``n_states``, the states must be the model's.
+    """
+    many = isinstance(data, list | tuple)
+    items = list(data) if many else [data]
+    if not items:
+        raise ValueError(f"{name} is an empty list: give at least one trajectory")
+    labels = [f"{name}[{k}]" if many else name for k in range(len(items))]
+    trajs = [
+        check_finite(label, item) for label, item in zip(labels, items, strict=True)
+    ]
+    for label, tr in zip(labels, trajs, strict=True):
+        if tr.ndim != 2 or not len(tr):
+            raise ValueError(
+                f"{label} must be a 2-D array (n_samples, n_states) with at least "
+                f"one sample, got shape {tr.shape}"
+            )
+        if tr.shape[1] != trajs[0].shape[1]:
+            raise ValueError(
+                f"{label} has {tr.shape[1]} states but {labels[0]} has "
+                f"{trajs[0].shape[1]}: every trajectory must have the same states"
+            )
+    if n_states is not None and trajs[0].shape[1] != n_states:
+        inputs = f"; its {n_inputs} control input(s) go in u=..." if n_inputs else ""
+        raise ValueError(
+            f"{name} has {trajs[0].shape[1]} state columns but the model has "
+            f"{n_states} states{inputs}"
+        )
+    return trajs
+
+
+def _form(data) -> str:
+    if isinstance(data, list | tuple):
+        return f"a list of {len(data)} arrays"
+    return "a single array"
+
+
+def _check_derivatives(x_dot, x, xs, name="x") -> None:
+    """``x_dot``: one derivative per sample and state of ``x``, in the same form."""
+    many = isinstance(x, list | tuple)
+    if isinstance(x_dot, list | tuple) != many or (many and len(x_dot) != len(xs)):
+        raise ValueError(
+            f"x_dot must have the form of {name}, one array per trajectory: "
+            f"{_form(x)}, got {_form(x_dot)}"
+        )
+    for k, (d, xi) in enumerate(zip(_trajectories("x_dot", x_dot), xs, strict=True)):
+        sub = f"[{k}]" if many else ""
+        if len(d) != len(xi):
+            raise ValueError(
+                f"x_dot{sub} must have the same number of samples as {name}{sub} "
+                f"({len(xi)}), got {len(d)}"
+            )
+        if d.shape[1] != xi.shape[1]:
+            raise ValueError(
+                f"x_dot{sub} must have {xi.shape[1]} columns, one derivative per "
+                f"state, got {d.shape[1]}"
+            )
+
+
+def _check_data(x, t, x_dot, n_states=None, n_inputs=0, name="x") -> None:
+    """One clear error for training data that do not fit together or the model.
+
+    Complex values are refused (numpy would drop their imaginary parts with only
+    a warning); every trajectory must have the model's states (``n_states``,
+    when known) and ``x_dot`` the shape of ``x``.
+    """
+    if x is None:
+        given = [key for key, v in (("t", t), ("x_dot", x_dot)) if v is not None]
+        if given:
+            raise ValueError(
+                f"{' and '.join(given)} given without the states x: pass the "
+                "training data as x=... with t=... or x_dot=..."
+            )
+        return
+    xs = _trajectories(name, x, n_states, n_inputs)
+    if t is not None:
+        many = isinstance(t, list | tuple)
+        for k, ti in enumerate(t if many else [t]):
+            check_finite(f"t[{k}]" if many else "t", ti)
+    if x_dot is not None:
+        _check_derivatives(x_dot, x, xs, name)
+
+
+def _is_state_data(model) -> bool:
+    """Whether ``model`` is a list of 2-D arrays: trajectories, not a model."""
+    if not isinstance(model, list | tuple) or not model:
+        return False
+    try:
+        return all(np.ndim(item) == 2 for item in model)
+    except ValueError:  # ragged nested lists are no arrays at all
+        return False
+
+
+#: Options of discover_symmetries that configure only the fit of trajectories.
+_FIT_OPTIONS = ("degree", "threshold")
+
+
+def _warn_unused_fit_options(options) -> None:
+    """Warn when the fit options are changed for a model that needs no fit.
+
+    Only values other than the defaults can be told from no value at all.
+    """
+    from .symmetries import discover_symmetries  # whose signature has the defaults
+
+    params = inspect.signature(discover_symmetries).parameters
+    changed = [
+        f"{key}={options[key]!r}"
+        for key in _FIT_OPTIONS
+        if options[key] != params[key].default
+    ]
+    if changed:
+        warnings.warn(
+            f"{' and '.join(changed)} ignored: degree and threshold configure the "
+            "SINDy fit of trajectories passed with t=..., and this model needs "
+            "no fit",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _check_options(options) -> tuple[float, float | None]:
+    """``(alpha, margin)``, and ``method`` and ``tol`` checked, before any fit."""
+    alpha = check_scalar(
+        "alpha",
+        options["alpha"],
+        low=0,
+        high=1,
+        low_inclusive=False,
+        high_inclusive=False,
+    )
+    margin = options.get("margin")
+    if margin is not None:
+        margin = check_scalar("margin", margin, low=0.0)
+    method, tol = options["method"], options["tol"]
+    check_choice("method", method, METHODS)
+    if tol is not None:
+        check_scalar("tol", tol, low=0.0)
+        if method == "test":
+            raise ValueError(
+                "tol applies to method='tolerance' (or 'exact', whose threshold it "
+                "replaces), not to method='test', which decides by a statistical "
+                "test at level alpha: drop tol=... or choose method='tolerance'"
+            )
+    return alpha, margin
 
 
 def _stacked(x, u, n_inputs):
@@ -352,14 +505,24 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
     """Validate the inputs of :func:`discover_symmetries` into one problem."""
     x, t, x_dot, u = options["x"], options["t"], options["x_dot"], options.get("u")
     output = options["output"]
-    trajectories_mode = (
-        t is not None
-        and options["library"] is None
+    alpha, margin = _check_options(options)
+    could_be_data = (
+        options["library"] is None
         and not isinstance(model, ps.SINDy)
         and not hasattr(model, "coef_")
         and not hasattr(model, "steps")
     )
+    trajectories_mode = could_be_data and t is not None
+    if could_be_data and t is None and _is_state_data(model):
+        raise ValueError(
+            f"the first argument is a list of {len(model)} state arrays: pass their "
+            "times t=... (a time step or the time stamps) to fit a SINDy model to "
+            "these trajectories, or pass a fitted model with the data as x=..., t=..."
+        )
     if trajectories_mode:
+        check_scalar("degree", options["degree"], low=1, integer=True)
+        check_scalar("threshold", options["threshold"], low=0.0)
+        _check_data(model, t, x_dot, name="trajectories")
         x = model
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -370,6 +533,8 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
                 options["degree"],
                 u=u,
             )
+    else:
+        _warn_unused_fit_options(options)
     coef, basis, theta, names, sindy, m = _model_parts(
         model, options["library"], output, _n_inputs(options)
     )
@@ -386,6 +551,8 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
             )
         space = ModelSpace.of(basis, output=output, n_targets=coef.shape[0])
     coef = space.check_coef(coef, "model coefficients")
+    if not trajectories_mode:
+        _check_data(x, t, x_dot, space.n_vars - m, m)
     data = _regression(
         sindy, basis, x, t, x_dot, trajectories_mode, u, m, options.get("rows", "auto")
     )
@@ -407,10 +574,6 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
     method = _method(options, data, sindy is not None or theta is not None)
     cands = _candidates(candidates, space.n_vars - m, m, input_action)
     matrix = LieDerivativeMatrix(space, cands, norm)
-    alpha = check_scalar("alpha", options["alpha"], low=0.0, high=1.0)
-    margin = options.get("margin")
-    if margin is not None:
-        margin = check_scalar("margin", margin, low=0.0)
     elements = _input_elements(input_action, options.get("discrete"), m)
     return DiscoveryProblem(
         coef,
@@ -430,21 +593,18 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
 
 
 def _method(options, data, fitted_from_data: bool) -> str:
-    method, tol = options["method"], options["tol"]
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if tol is not None:
-        check_scalar("tol", tol, low=0.0)
-        if method == "auto":
-            method = "tolerance"
+    """The method that decides (``options`` checked by :func:`_check_options`)."""
+    method, x = options["method"], options["x"]
+    if options["tol"] is not None and method == "auto":
+        method = "tolerance"
     if method == "auto":
         if data is not None:
             return "test"
         if fitted_from_data:
             warnings.warn(
-                "the model was fitted to data that discover_symmetries was not "
-                "given: deciding with the relative tolerance DEFAULT_TOL; pass the "
-                "training data (x=..., t=... or x_dot=...) for a statistical test",
+                f"{_no_test_reason(x)}: deciding with the relative tolerance "
+                f"DEFAULT_TOL instead; pass {_test_data_hint(x)} for a statistical "
+                "test",
                 UserWarning,
                 stacklevel=4,
             )
@@ -452,6 +612,24 @@ def _method(options, data, fitted_from_data: bool) -> str:
         return "exact"
     if method == "test" and data is None:
         raise ValueError(
-            "method='test' needs the training data: pass x=... with t=... or x_dot=..."
+            f"method='test' needs the training data: pass {_test_data_hint(x)}"
         )
     return method
+
+
+def _no_test_reason(x) -> str:
+    """Why a fitted model gets no test: its data, or their derivatives, are missing."""
+    if x is not None:
+        return (
+            "x was given without its times t or derivatives x_dot, so the "
+            "statistical test cannot run (x alone gives no derivatives to test)"
+        )
+    return "the model was fitted to data that discover_symmetries was not given"
+
+
+def _test_data_hint(x) -> str:
+    return (
+        "t=... or x_dot=... with x"
+        if x is not None
+        else "x=... with t=... or x_dot=..."
+    )

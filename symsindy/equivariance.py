@@ -26,8 +26,9 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from .algebra import LieAlgebra
 from .group import SymmetryGroup
-from .linalg import echelon_basis, null_space
+from .linalg import balancing_scales, echelon_basis, null_space
 from .polynomials import Monomials
 from .size_guard import check_dense_blocks, progress
 from .spaces import ModelSpace
@@ -174,11 +175,71 @@ def equivariant_basis(
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    result = basis_from_constraints(space.constraints(group), space.basis)
+    scales = _balancing_scales(space, group)
+    if scales is None:
+        result = basis_from_constraints(space.constraints(group), space.basis)
+    else:
+        result = _balanced_basis(space, group, scales)
     _CACHE[key] = result
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return result
+
+
+#: The symmetric basis is computed in balanced coordinates when the best
+#: diagonal rescaling of the states changes some scale by more than this.
+BALANCE_RATIO = 10.0
+
+
+def _balancing_scales(space: ModelSpace, group: SymmetryGroup) -> np.ndarray | None:
+    """Scales ``d`` of the states that balance the group, or None.
+
+    A rotation of ``x`` and ``1000 y`` (generator entries 1e-3 and 1e3) makes
+    constraint entries of very different sizes, and the fixed relative
+    tolerances of the nullspace and the echelon form then keep spurious
+    directions. In the coordinates ``x = D x~`` where the generators are
+    balanced (:func:`~symsindy.linalg.balancing_scales`) it is a plain rotation.
+    Only linear actions with vector, controlled-state or invariant outputs.
+    """
+    if space.output.kind not in ("vector", "states", "invariant"):
+        return None
+    if group.dim and not group.algebra.is_linear:
+        return None
+    mats = [*(group.algebra.matrices if group.dim else []), *group.discrete]
+    if not mats:
+        return None
+    d = balancing_scales(np.array(mats))
+    return d if d.max() / d.min() >= BALANCE_RATIO else None
+
+
+def _balanced_basis(space: ModelSpace, group: SymmetryGroup, d) -> EquivariantBasis:
+    """The basis found in the coordinates ``x = D x~``, written back in ``x``.
+
+    There the model is ``C~ = D^-1 C S`` (``S``: each monomial's factor
+    ``prod d^p``), so ``vec(C) = diag(d_i / s_p) vec(C~)``: a diagonal map,
+    which keeps the sparsity; the pivots are scaled back to 1.
+    """
+    conjugate = d[None, :] / d[:, None]  # (D^-1 A D)_ij = A_ij d_j / d_i
+    algebra = None
+    if group.dim:
+        algebra = LieAlgebra.from_matrices(
+            group.algebra.matrices * conjugate
+        ).with_degree(group.algebra.degree)
+    balanced = SymmetryGroup(algebra, [R * conjugate for R in group.discrete], n=len(d))
+    tilde = basis_from_constraints(space.constraints(balanced), space.basis)
+    monomials = np.exp(space.basis.exponents @ np.log(d))
+    targets = np.ones(space.n_targets)
+    if space.output.kind != "invariant":
+        targets = d[: space.n_targets]
+    rows = (targets[:, None] / monomials[None, :]).ravel()
+    Q = sparse.diags(rows) @ tilde.Q @ sparse.diags(1.0 / rows[tilde.pivots])
+    return EquivariantBasis(
+        sparse.csc_matrix(Q),
+        tilde.pivots,
+        space.basis,
+        tilde.n_targets,
+        space.constraints(group),
+    )
 
 
 # Repeated fits (grid searches, paths, bootstrap) reuse the same group and

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["null_space", "echelon_basis", "reduced_normal_equations", "residual_sums"]
+__all__ = [
+    "null_space",
+    "echelon_basis",
+    "balancing_scales",
+    "reduced_normal_equations",
+    "residual_sums",
+]
 
 
 def null_space(block: np.ndarray, rcond: float = 1e-10) -> np.ndarray:
@@ -61,6 +67,29 @@ def echelon_basis(N: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     basis[np.abs(basis) < 1e-12] = 0.0
     basis[pivots] = np.eye(r)
     return basis, pivots
+
+
+def balancing_scales(matrices: np.ndarray, sweeps: int = 50) -> np.ndarray:
+    """Diagonal ``d`` minimising ``sum_k ||D^-1 A_k D||_F`` (geometric mean 1).
+
+    Osborne's iteration (each ``d_i`` in turn at its exact minimiser, a convex
+    problem in ``log d``); written here because scipy's ``matrix_balance``
+    balances one matrix with powers of two, and a generator's scales are the
+    units of the states, which need not be powers of two.
+    """
+    M = np.sum(np.asarray(matrices, dtype=float) ** 2, axis=0)
+    np.fill_diagonal(M, 0.0)
+    d = np.ones(len(M))
+    for _ in range(sweeps):
+        previous = d.copy()
+        for i in range(len(M)):
+            row = M[i] @ d**2  # entries (i, j) scale by d_j / d_i
+            col = M[:, i] @ d**-2  # entries (j, i) scale by d_i / d_j
+            if row > 0 and col > 0:
+                d[i] = (row / col) ** 0.25
+        if np.allclose(d, previous, rtol=1e-10, atol=0.0):
+            break
+    return d / np.exp(np.mean(np.log(d)))
 
 
 def reduced_normal_equations(Q, gram, xty, weights=None):

@@ -157,3 +157,47 @@ def test_null_space_of_tall_block_matches_scipy():
     assert N.shape == ref.shape == (9, 3)
     # Same subspace: projectors agree.
     np.testing.assert_allclose(N @ N.T, ref @ ref.T, atol=1e-10)
+
+
+def test_balancing_scales_recover_the_units_of_a_conjugated_algebra():
+    """so(3) written for states in the units D: the balancing scales are D."""
+    from symsindy.linalg import balancing_scales
+
+    D = np.diag([1.0, 30.0, 0.2])
+    mats = [D @ L @ np.linalg.inv(D) for L in LieAlgebra.so(3).matrices]
+    d = balancing_scales(np.array(mats))
+    np.testing.assert_allclose(d / d[0], np.diag(D), rtol=1e-8)
+    np.testing.assert_allclose(np.prod(d), 1.0, rtol=1e-12)  # geometric mean 1
+
+
+@pytest.mark.parametrize("factor", [1e-4, 1e3, 1e4])
+def test_basis_of_a_rotation_in_very_different_units(factor):
+    """A rotation of (x, factor y): the symmetric fields are those of so(2)
+    carried through z = D x (C = D C0 S^-1), not more (fixed tolerances found
+    a fifth, spurious direction from factor 1e3 on)."""
+    D = np.array([1.0, factor])
+    library = Monomials(2, 3)
+    A = np.diag(D) @ np.array([[0.0, -1.0], [1.0, 0.0]]) @ np.diag(1 / D)
+    B = equivariant_basis(library, LieAlgebra.from_matrices([A]))
+    plain = equivariant_basis(library, LieAlgebra.so(2)).Q.toarray()
+    assert B.n_terms == plain.shape[1] == 4
+    monomials = np.prod(D[None, :] ** library.exponents, axis=1)
+    carried = (D[:, None] / monomials[None, :]).ravel()[:, None] * plain
+    Q = B.Q.toarray()
+    # same span: each carried field is a combination of the new basis
+    coef, *_ = np.linalg.lstsq(Q, carried, rcond=None)
+    np.testing.assert_allclose(
+        Q @ coef, carried, rtol=1e-9, atol=1e-12 * abs(carried).max()
+    )
+    assert np.allclose(Q[B.pivots, np.arange(B.n_terms)], 1.0)  # interpretable
+    # and every column is exactly equivariant: F(e^{tA} x) = e^{tA} F(x)
+    from scipy.linalg import expm as _expm
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 2)) * D
+    g = _expm(0.3 * A)
+    for j in range(B.n_terms):
+        C = Q[:, j].reshape(B.n_targets, -1)
+        lhs = library.evaluate(x @ g.T) @ C.T
+        rhs = (library.evaluate(x) @ C.T) @ g.T
+        np.testing.assert_allclose(lhs, rhs, rtol=1e-8, atol=1e-8 * abs(rhs).max())

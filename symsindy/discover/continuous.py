@@ -33,9 +33,17 @@ from ..inference import (
     subspace_test,
 )
 from ..naming import describe_algebra
+from ..spectrum import LieDerivativeMatrix
 from .inputs import DiscoveryProblem
 from .report import Verdict, power_reason
-from .snapping import exact_neighbours, lie_closure, snap
+from .snapping import (
+    BALANCE_MIN_RATIO,
+    balanced_neighbours,
+    exact_neighbours,
+    lie_closure,
+    rescaled,
+    snap,
+)
 
 __all__ = ["ContinuousResult", "TestContext", "decide_by_tolerance", "decide_by_test"]
 
@@ -119,23 +127,92 @@ def _key(h: LieAlgebra) -> bytes:
     flat = h.coefficients.reshape(h.dim, -1)
     _, _, vt = np.linalg.svd(flat, full_matrices=False)
     proj = vt.T @ vt
-    return (np.round(proj, 6) + 0.0).tobytes()
+    # Fine enough to tell a generator with an entry of 1e-8 from one without.
+    return (np.round(proj, 12) + 0.0).tobytes()
 
 
-def _proposals(vt_rows, cands) -> list[tuple[LieAlgebra, bool]]:
-    """``(algebra, is_exact)``: snapped neighbours, closures, the numerical span."""
+@dataclass
+class _Proposal:
+    """A candidate subalgebra; ``balanced`` (exact) and ``scales`` when it is
+    ``D balanced D^-1`` with estimated scales (see ``balanced_neighbours``)."""
+
+    algebra: LieAlgebra
+    is_exact: bool
+    balanced: LieAlgebra | None = None
+    scales: np.ndarray | None = None
+
+
+def _proposals(vt_rows, cands) -> list[_Proposal]:
+    """Snapped neighbours and their closures, else the numerical span's closure."""
     numeric = _combination(vt_rows, cands)
-    exact = exact_neighbours(numeric)
-    # The exact neighbours and their closures; the numerical span itself is
-    # slightly off and would only be rejected for it.
-    options = [(h, True) for e in exact for h in (e, lie_closure(e, cands.dim))]
-    if not exact:
-        options = [(lie_closure(numeric, cands.dim), False)]
-    out = []
-    for alg, is_exact in options:
-        if alg is not None and alg.dim:
-            out.append((alg, is_exact))
-    return out
+    # The numerical span itself is slightly off and would only be rejected for
+    # it. States in different units also get the neighbours found in balanced
+    # coordinates.
+    options = [
+        _Proposal(h, True)
+        for e in exact_neighbours(numeric)
+        for h in (e, lie_closure(e, cands.dim))
+    ]
+    balanced, d = balanced_neighbours(numeric)
+    for e in balanced:
+        for h in (e, lie_closure(e, cands.dim)):
+            if h is not None:
+                options.append(_Proposal(rescaled(h, d, cands.degree), False, h, d))
+    if not options:
+        options = [_Proposal(lie_closure(numeric, cands.dim), False)]
+    return [
+        p
+        for p in options
+        if p.algebra is not None and p.algebra.dim and _within(p.algebra, cands)
+    ]
+
+
+#: The scales of a balanced proposal are refined only when its statistic is
+#: within this factor of the critical value (a wrong structure misses by
+#: orders of magnitude; wrong scales by a little).
+REFINE_SCALES_FACTOR = 10.0
+
+
+def _refined(problem, ctx, proposal: _Proposal, test):
+    """``(algebra, test, basis)`` with the scales that minimise the statistic.
+
+    The data fix the ratio of the states' units only to their precision, and
+    the test tells a 1 % wrong aspect of a rotation's ellipse from the right
+    one: the scales are fitted (Nelder-Mead in their logarithms, the first
+    fixed). They are conjugations within the candidates, so the test's search
+    correction (the orbit dimension) already counts them.
+    """
+    from scipy.optimize import minimize
+
+    degree = problem.candidates.degree
+
+    def algebra(z):
+        d = proposal.scales * np.exp(np.concatenate([[0.0], z]))
+        return rescaled(proposal.balanced, d, degree)
+
+    def statistic(z):
+        found, _ = _test_algebra(problem, ctx, algebra(z))
+        return np.inf if found is None else found.statistic
+
+    n = len(proposal.scales)
+    best = minimize(
+        statistic,
+        np.zeros(n - 1),
+        method="Nelder-Mead",
+        options={"xatol": 1e-7, "fatol": 1e-3, "maxfev": 60 * (n - 1)},
+    )
+    h = algebra(best.x)
+    return (h, *_test_algebra(problem, ctx, h))
+
+
+def _within(h: LieAlgebra, cands: LieAlgebra) -> bool:
+    """Whether ``h`` lies in the span of the candidates (balancing may leave it)."""
+    if h.coefficients.shape[1:] != cands.coefficients.shape[1:]:
+        h = h.with_degree(cands.degree)
+    span = cands.coefficients.reshape(cands.dim, -1)
+    flat = h.coefficients.reshape(h.dim, -1)
+    coef, *_ = np.linalg.lstsq(span.T, flat.T, rcond=None)
+    return bool(np.linalg.norm(flat.T - span.T @ coef) <= 1e-8 * np.linalg.norm(flat))
 
 
 def _test_algebra(problem, ctx: TestContext, h: LieAlgebra):
@@ -180,7 +257,8 @@ def decide_by_test(problem: DiscoveryProblem, ctx: TestContext) -> ContinuousRes
 
     Directions are proposed from the spectra of two models: the user's (often
     sparse and clean) and the unconstrained least-squares fit (independent of
-    the user's thresholding and of the units of the states).
+    the user's thresholding), the latter also with the generators measured in
+    the states' own units (see :func:`_standardized`).
     """
     s, vt, rel = _spectrum(problem)
     trivial = LieAlgebra.trivial(problem.n).with_degree(problem.candidates.degree)
@@ -188,8 +266,13 @@ def decide_by_test(problem: DiscoveryProblem, ctx: TestContext) -> ContinuousRes
     accepted: list = []
     seen: set[bytes] = set()
     _, vt_free = problem.matrix.svd(ctx.noise.coef)
-    for rows in (vt, vt_free):
-        _search(problem, ctx, rows, seen, accepted, verdicts)
+    sources = [(vt, problem.candidates), (vt_free, problem.candidates)]
+    standardized = _standardized(problem, ctx)
+    if standardized is not None:
+        matrix = LieDerivativeMatrix(problem.space, standardized, problem.norm)
+        sources.append((matrix.svd(ctx.noise.coef)[1], standardized))
+    for rows, cands in sources:
+        _search(problem, ctx, rows, cands, seen, accepted, verdicts)
     for _dim, _, h, is_exact, test, basis, verdict in sorted(
         accepted, key=lambda a: (-a[0], a[1])
     ):
@@ -202,21 +285,57 @@ def decide_by_test(problem: DiscoveryProblem, ctx: TestContext) -> ContinuousRes
     return ContinuousResult(s, rel, trivial, False, verdicts, None)
 
 
-def _search(problem, ctx, vt, seen, accepted, verdicts) -> None:
+def _standardized(problem, ctx) -> LieAlgebra | None:
+    """The candidates ``D C D^-1`` with ``D`` the states' RMS, or None.
+
+    Right singular vectors are unit vectors in the candidates' coordinates, so
+    a generator whose entries differ by orders of magnitude (a rotation of
+    ``x`` and ``1e4 y``: entries 1e-4 and 1e4) is found with its small entries
+    at the precision of the large ones, too coarse to be accepted. In these
+    coordinates the generators of the standardized states are the unit
+    vectors. Only for linear candidates that stay in their span, without
+    control inputs, and states whose spreads differ by ``BALANCE_MIN_RATIO``.
+    """
+    cands = problem.candidates
+    basis = problem.space.basis
+    if problem.n_inputs or not cands.is_linear or basis.max_degree < 1:
+        return None
+    linear = [np.eye(problem.n, dtype=int)[i] for i in range(problem.n)]
+    index = basis.index(np.array(linear))
+    if np.any(index < 0):
+        return None
+    spread = np.sqrt(np.clip(np.diag(np.asarray(ctx.stats.gram))[index], 0, None))
+    if spread.min() <= 0 or spread.max() / spread.min() < BALANCE_MIN_RATIO:
+        return None
+    mats = cands.matrices * spread[:, None] / spread[None, :]
+    conjugated = LieAlgebra.from_matrices(mats).with_degree(cands.degree)
+    return conjugated if _within(conjugated, cands) else None
+
+
+def _search(problem, ctx, vt, cands, seen, accepted, verdicts) -> None:
     """Test the spans of the ``r`` last right singular vectors, ``r = 1, 2, ...``.
 
+    ``vt``: rows in the coordinates of ``cands`` (a basis of the candidates).
     Stops at the first ``r`` beyond every accepted dimension where nothing is
     accepted (larger spans only add constraints).
     """
-    q = problem.candidates.dim
+    q = cands.dim
     for r in range(1, q + 1):
         found_here = False
-        for h, is_exact in _proposals(vt[q - r :], problem.candidates):
+        for proposal in _proposals(vt[q - r :], cands):
+            h, is_exact = proposal.algebra, proposal.is_exact
             key = _key(h)
             if key in seen:
                 continue
             seen.add(key)
             test, basis = _test_algebra(problem, ctx, h)
+            if (
+                proposal.balanced is not None
+                and test is not None
+                and test.statistic
+                <= REFINE_SCALES_FACTOR * ctx.noise.critical_value(test.dof, ctx.alpha)
+            ):
+                h, test, basis = _refined(problem, ctx, proposal, test)
             verdict = _verdict(problem, h, test, problem.names)
             if not ctx.informative:
                 verdict.undetermine(ctx.undecidable)

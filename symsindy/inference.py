@@ -431,6 +431,13 @@ class SubspaceTest:
             return float("nan")
         return breaking_resolution(self.noise, self.dof, self.alpha)
 
+    @property
+    def excess_sigma(self) -> float:
+        """Effect size: how many standard deviations ``T`` lies above its mean
+        under the symmetry (``dof`` plus the margin's non-centrality)."""
+        lam = 0.0 if self.noise is None else self.noise.noncentrality
+        return (self.statistic - self.dof - lam) / np.sqrt(2.0 * (self.dof + 2 * lam))
+
     def sentence(self, decided: bool = True) -> str:
         """Wording a scientist can quote.
 
@@ -439,8 +446,8 @@ class SubspaceTest:
         """
         text = (
             f"enforcing it raises the residual by {100 * self.relative_increase:.3g}% "
-            f"(T = {self.statistic:.3g} on {self.dof} dof, "
-            f"p = {_format_p(self.p_value)})"
+            f"({self.excess_sigma:+.2g} sigma; T = {self.statistic:.3g} on "
+            f"{self.dof} dof, p = {format_p(self.p_value)})"
         )
         if not decided:
             return text
@@ -453,7 +460,8 @@ class SubspaceTest:
         return text
 
 
-def _format_p(p: float) -> str:
+def format_p(p: float) -> str:
+    """A p-value for reports: two digits, and "< 1e-6" below that."""
     return f"{p:.2g}" if p >= 1e-6 else "< 1e-6"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .inference import format_p
+
 __all__ = [
     "plot_spectrum",
     "plot_generators",
@@ -50,6 +52,22 @@ def plot_spectrum(group, ax=None, label=None):
     return fig
 
 
+#: Verdicts written on the spectrum plot (the rest are in the summary).
+_LISTED = 6
+
+
+def _verdict_line(v) -> str:
+    """``"symmetric: T = 21.7 on 14 dof, p = 0.76, +11.8%: rotation in ..."``."""
+    if v.test is None:
+        return f"{v.verdict}: untested: {v.description[:32]}"
+    t = v.test
+    return (
+        f"{v.verdict}: T = {t.statistic:.3g} on {t.dof} dof, "
+        f"p = {format_p(t.p_value)}, +{100 * t.relative_increase:.2g}%: "
+        f"{v.description[:32]}"
+    )
+
+
 def _annotate_tests(ax, group) -> None:
     """Decided by tests: mark the accepted dimension and list the p-values."""
     rep = group.report
@@ -63,9 +81,13 @@ def _annotate_tests(ax, group) -> None:
             label=f"accepted: dim {group.dim} (alpha = {rep.alpha:g})",
         )
     lines = []
-    for v in rep.verdicts[:6]:
-        p = "-" if v.test is None else f"{v.test.p_value:.2g}"
-        lines.append(f"{v.verdict}, p = {p}: {v.description[:32]}")
+    if rep.noise is not None:
+        lines.append(rep.noise.describe().split("; autocorrelation")[0])
+        lines.append(f"effective samples {int(rep.noise.n_effective.min())}")
+    for v in rep.verdicts[:_LISTED]:
+        lines.append(_verdict_line(v))
+    if len(rep.verdicts) > _LISTED:
+        lines.append(f"... {len(rep.verdicts) - _LISTED} more: see group.summary()")
     if lines:
         ax.text(
             0.02,

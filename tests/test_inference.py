@@ -218,3 +218,25 @@ def test_a_breaking_at_the_reported_resolution_is_detected_half_the_time():
             not subspace_test(stats, Q, estimate_noise(stats, tau=np.ones(1))).accepted
         )
     assert 0.4 <= np.mean(rejected) <= 0.6
+
+
+def test_excess_sigma_is_the_standardised_statistic():
+    """(T - E0 T) / sd0(T) with the null's chi-square (or non-central) moments."""
+    from symsindy.inference import SubspaceTest
+
+    def test(statistic, noise=None):
+        return SubspaceTest(
+            statistic, 14, 0.5, 1e-3, True, 0.1, np.zeros(1), np.zeros(1), noise=noise
+        )
+
+    assert test(14 + 2 * np.sqrt(28.0)).excess_sigma == pytest.approx(2.0)
+    assert test(14 - np.sqrt(28.0)).excess_sigma == pytest.approx(-1.0)
+    assert "(+2 sigma; T = 24.6 on 14 dof" in test(14 + 2 * np.sqrt(28.0)).sentence()
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=(400, 3))
+    y = theta[:, :1] + 0.1 * rng.normal(size=(400, 1))
+    noise = estimate_noise(ArrayStatistics(theta, y), tau=np.ones(1), margin=0.01)
+    lam = noise.noncentrality
+    assert lam > 0
+    centred = test(14 + lam + np.sqrt(2 * (14 + 2 * lam)), noise)
+    assert centred.excess_sigma == pytest.approx(1.0)

@@ -33,3 +33,24 @@ def test_generators_plot_one_panel_per_generator():
 def test_spectrum_needs_a_discovered_group():
     with pytest.raises(ValueError, match="not discovered"):
         plotting.plot_spectrum(SymmetryGroup(LieAlgebra.so(2)))
+
+
+def test_spectrum_of_a_tested_discovery_quotes_the_evidence():
+    """Statistic, dof, p-value (as the summary writes it), effect size and the
+    noise, for each listed verdict."""
+    from symsindy import discover_symmetries
+
+    t = np.arange(0, 8, 0.01)
+    G = discover_symmetries(datasets.simulate("hopf", 6, t, noise=0.01, seed=0), t=t)
+    fig = plotting.plot_spectrum(G)
+    text = "\n".join(tx.get_text() for ax in fig.axes for tx in ax.texts)
+    assert text.startswith("noise ") and "% of the derivatives' RMS" in text
+    assert f"effective samples {int(G.report.noise.n_effective.min())}" in text
+    rotation = G.report.verdicts[0]
+    assert rotation.verdict == "symmetric"
+    assert (
+        f"symmetric: T = {rotation.test.statistic:.3g} on {rotation.test.dof} dof, "
+        f"p = {rotation.test.p_value:.2g}, +" in text
+    )
+    assert "broken: T = " in text and "p = < 1e-6" in text
+    plt.close(fig)

@@ -85,6 +85,7 @@ class Verdict:
                 dof=self.test.dof,
                 p_value=self.test.p_value,
                 relative_increase=self.test.relative_increase,
+                excess_sigma=self.test.excess_sigma,
                 resolution=_finite(self.test.resolution),
             )
         if self.element is not None:
@@ -297,6 +298,7 @@ class DiscoveryReport:
                 "dof": self.group_test.dof,
                 "p_value": self.group_test.p_value,
                 "relative_increase": self.group_test.relative_increase,
+                "excess_sigma": self.group_test.excess_sigma,
                 "resolution": _finite(self.group_test.resolution),
             },
             "verdicts": [v.to_dict() for v in self.verdicts],

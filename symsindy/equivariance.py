@@ -212,6 +212,21 @@ def _balancing_scales(space: ModelSpace, group: SymmetryGroup) -> np.ndarray | N
     return d if d.max() / d.min() >= BALANCE_RATIO else None
 
 
+def unit_scaling(space: ModelSpace, d: np.ndarray) -> np.ndarray:
+    """``vec(C) = unit_scaling * vec(C~)`` for the states ``x = D x~``.
+
+    The model ``x' = C Theta(x)`` is ``x~' = C~ Theta(x~)`` with
+    ``C~ = D^-1 C S``, ``S`` each monomial's factor ``prod d^p`` (no ``D^-1``
+    for invariant functions). A symmetric subspace of ``C~`` under a group
+    ``G~`` is carried to that of ``C`` under ``D G~ D^-1`` by this diagonal.
+    """
+    monomials = np.exp(space.basis.exponents @ np.log(d))
+    targets = np.ones(space.n_targets)
+    if space.output.kind != "invariant":
+        targets = d[: space.n_targets]
+    return (targets[:, None] / monomials[None, :]).ravel()
+
+
 def _balanced_basis(space: ModelSpace, group: SymmetryGroup, d) -> EquivariantBasis:
     """The basis found in the coordinates ``x = D x~``, written back in ``x``.
 
@@ -227,11 +242,7 @@ def _balanced_basis(space: ModelSpace, group: SymmetryGroup, d) -> EquivariantBa
         ).with_degree(group.algebra.degree)
     balanced = SymmetryGroup(algebra, [R * conjugate for R in group.discrete], n=len(d))
     tilde = basis_from_constraints(space.constraints(balanced), space.basis)
-    monomials = np.exp(space.basis.exponents @ np.log(d))
-    targets = np.ones(space.n_targets)
-    if space.output.kind != "invariant":
-        targets = d[: space.n_targets]
-    rows = (targets[:, None] / monomials[None, :]).ravel()
+    rows = unit_scaling(space, d)
     Q = sparse.diags(rows) @ tilde.Q @ sparse.diags(1.0 / rows[tilde.pivots])
     return EquivariantBasis(
         sparse.csc_matrix(Q),

@@ -328,7 +328,7 @@ def test_spectrum_plot_shows_the_tested_verdicts():
     fig = plot_spectrum(G)
     ax = fig.axes[0]
     assert any("accepted: dim 1" in t.get_text() for t in ax.get_legend().get_texts())
-    assert any("symmetric, p = " in t.get_text() for t in ax.texts)
+    assert any("symmetric: T = " in t.get_text() for t in ax.texts)
     plt.close(fig)
 
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from ..algebra import LieAlgebra
-from ..equivariance import equivariant_basis
+from ..equivariance import equivariant_basis, unit_scaling
 from ..group import SymmetryGroup
 from ..inference import (
     DETECTABLE_BREAKING,
@@ -167,41 +168,46 @@ def _proposals(vt_rows, cands) -> list[_Proposal]:
     ]
 
 
-#: The scales of a balanced proposal are refined only when its statistic is
-#: within this factor of the critical value (a wrong structure misses by
-#: orders of magnitude; wrong scales by a little).
-REFINE_SCALES_FACTOR = 10.0
+#: A rejected balanced proposal is refined only when its statistic is within
+#: this factor of the critical value (a wrong structure misses by orders of
+#: magnitude; wrong scales by a little).
+REFINE_SCALES_FACTOR = 3.0
 
 
-def _refined(problem, ctx, proposal: _Proposal, test):
+def _refined(problem, ctx, proposal: _Proposal):
     """``(algebra, test, basis)`` with the scales that minimise the statistic.
 
     The data fix the ratio of the states' units only to their precision, and
     the test tells a 1 % wrong aspect of a rotation's ellipse from the right
     one: the scales are fitted (Nelder-Mead in their logarithms, the first
     fixed). They are conjugations within the candidates, so the test's search
-    correction (the orbit dimension) already counts them.
+    correction (the orbit dimension) already counts them. The symmetric basis
+    at any scales is the balanced one's times a diagonal (``unit_scaling``),
+    so it is built once.
     """
     from scipy.optimize import minimize
 
-    degree = problem.candidates.degree
+    space, degree = problem.space, problem.candidates.degree
+    balanced = equivariant_basis(
+        space.basis, SymmetryGroup(proposal.balanced), space.output, space.n_targets
+    ).Q
+    dof = orbit_dimension(proposal.algebra, problem.candidates)
 
-    def algebra(z):
-        d = proposal.scales * np.exp(np.concatenate([[0.0], z]))
-        return rescaled(proposal.balanced, d, degree)
+    def scales(z):
+        return proposal.scales * np.exp(np.concatenate([[0.0], z]))
 
     def statistic(z):
-        found, _ = _test_algebra(problem, ctx, algebra(z))
-        return np.inf if found is None else found.statistic
+        Q = sparse.diags(unit_scaling(space, scales(z))) @ balanced
+        return subspace_test(ctx.stats, Q, ctx.noise, dof, ctx.alpha).statistic
 
     n = len(proposal.scales)
     best = minimize(
         statistic,
         np.zeros(n - 1),
         method="Nelder-Mead",
-        options={"xatol": 1e-7, "fatol": 1e-3, "maxfev": 60 * (n - 1)},
+        options={"xatol": 1e-7, "fatol": 1e-3, "maxfev": 30 * (n - 1)},
     )
-    h = algebra(best.x)
+    h = rescaled(proposal.balanced, scales(best.x), degree)
     return (h, *_test_algebra(problem, ctx, h))
 
 
@@ -271,8 +277,10 @@ def decide_by_test(problem: DiscoveryProblem, ctx: TestContext) -> ContinuousRes
     if standardized is not None:
         matrix = LieDerivativeMatrix(problem.space, standardized, problem.norm)
         sources.append((matrix.svd(ctx.noise.coef)[1], standardized))
+    near: list = []
     for rows, cands in sources:
-        _search(problem, ctx, rows, cands, seen, accepted, verdicts)
+        _search(problem, ctx, rows, cands, seen, accepted, verdicts, near)
+    _refine_nearest(problem, ctx, near, accepted, verdicts)
     for _dim, _, h, is_exact, test, basis, verdict in sorted(
         accepted, key=lambda a: (-a[0], a[1])
     ):
@@ -312,12 +320,34 @@ def _standardized(problem, ctx) -> LieAlgebra | None:
     return conjugated if _within(conjugated, cands) else None
 
 
-def _search(problem, ctx, vt, cands, seen, accepted, verdicts) -> None:
+def _refine_nearest(problem, ctx, near, accepted, verdicts) -> None:
+    """Refine the scales of the rejected balanced proposal nearest acceptance.
+
+    Only one (each refinement costs tens of refits), and only one larger than
+    every accepted algebra; ``near`` holds ``(statistic / critical value,
+    proposal)``.
+    """
+    best_dim = max((a[0] for a in accepted), default=0)
+    near = [(ratio, p) for ratio, p in near if p.algebra.dim > best_dim]
+    if not near or not ctx.informative:
+        return
+    proposal = min(near, key=lambda item: item[0])[1]
+    h, test, basis = _refined(problem, ctx, proposal)
+    if test is None or _key(h) in {_key(a[2]) for a in accepted}:
+        return
+    verdict = _verdict(problem, h, test, problem.names)
+    verdicts.append(verdict)
+    if test.accepted:
+        accepted.append((h.dim, test.statistic, h, False, test, basis, verdict))
+
+
+def _search(problem, ctx, vt, cands, seen, accepted, verdicts, near) -> None:
     """Test the spans of the ``r`` last right singular vectors, ``r = 1, 2, ...``.
 
     ``vt``: rows in the coordinates of ``cands`` (a basis of the candidates).
     Stops at the first ``r`` beyond every accepted dimension where nothing is
-    accepted (larger spans only add constraints).
+    accepted (larger spans only add constraints). Balanced proposals rejected
+    by less than ``REFINE_SCALES_FACTOR`` go to ``near``.
     """
     q = cands.dim
     for r in range(1, q + 1):
@@ -329,13 +359,10 @@ def _search(problem, ctx, vt, cands, seen, accepted, verdicts) -> None:
                 continue
             seen.add(key)
             test, basis = _test_algebra(problem, ctx, h)
-            if (
-                proposal.balanced is not None
-                and test is not None
-                and test.statistic
-                <= REFINE_SCALES_FACTOR * ctx.noise.critical_value(test.dof, ctx.alpha)
-            ):
-                h, test, basis = _refined(problem, ctx, proposal, test)
+            if proposal.balanced is not None and test is not None and not test.accepted:
+                ratio = test.statistic / ctx.noise.critical_value(test.dof, ctx.alpha)
+                if ratio <= REFINE_SCALES_FACTOR:
+                    near.append((ratio, proposal))
             verdict = _verdict(problem, h, test, problem.names)
             if not ctx.informative:
                 verdict.undetermine(ctx.undecidable)

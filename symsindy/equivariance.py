@@ -28,7 +28,12 @@ from scipy.sparse.csgraph import connected_components
 
 from .algebra import LieAlgebra
 from .group import SymmetryGroup
-from .linalg import balancing_scales, echelon_basis, null_space
+from .linalg import (
+    balancing_scales,
+    diagonal_conjugate,
+    echelon_basis,
+    null_space,
+)
 from .polynomials import Monomials
 from .size_guard import check_dense_blocks, progress
 from .spaces import ModelSpace
@@ -234,13 +239,13 @@ def _balanced_basis(space: ModelSpace, group: SymmetryGroup, d) -> EquivariantBa
     ``prod d^p``), so ``vec(C) = diag(d_i / s_p) vec(C~)``: a diagonal map,
     which keeps the sparsity; the pivots are scaled back to 1.
     """
-    conjugate = d[None, :] / d[:, None]  # (D^-1 A D)_ij = A_ij d_j / d_i
     algebra = None
     if group.dim:
         algebra = LieAlgebra.from_matrices(
-            group.algebra.matrices * conjugate
+            diagonal_conjugate(group.algebra.matrices, 1.0 / d)
         ).with_degree(group.algebra.degree)
-    balanced = SymmetryGroup(algebra, [R * conjugate for R in group.discrete], n=len(d))
+    discrete = [diagonal_conjugate(R, 1.0 / d) for R in group.discrete]
+    balanced = SymmetryGroup(algebra, discrete, n=len(d))
     tilde = basis_from_constraints(space.constraints(balanced), space.basis)
     rows = unit_scaling(space, d)
     Q = sparse.diags(rows) @ tilde.Q @ sparse.diags(1.0 / rows[tilde.pivots])

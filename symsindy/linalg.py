@@ -9,6 +9,7 @@ __all__ = [
     "null_space",
     "echelon_basis",
     "balancing_scales",
+    "diagonal_conjugate",
     "reduced_normal_equations",
     "residual_sums",
 ]
@@ -90,6 +91,16 @@ def balancing_scales(matrices: np.ndarray, sweeps: int = 50) -> np.ndarray:
         if np.allclose(d, previous, rtol=1e-10, atol=0.0):
             break
     return d / np.exp(np.mean(np.log(d)))
+
+
+def diagonal_conjugate(matrices: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """``D A D^-1`` for each matrix ``A`` (``D = diag(d)``): ``A_ij d_i / d_j``.
+
+    A linear map of the states ``x~`` written for ``x = D x~``; ``1 / d`` goes
+    back.
+    """
+    d = np.asarray(d, dtype=float)
+    return np.asarray(matrices) * d[:, None] / d[None, :]
 
 
 def reduced_normal_equations(Q, gram, xty, weights=None):

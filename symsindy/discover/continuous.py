@@ -33,6 +33,7 @@ from ..inference import (
     detectable_breaking,
     subspace_test,
 )
+from ..linalg import diagonal_conjugate
 from ..naming import describe_algebra
 from ..spectrum import LieDerivativeMatrix
 from .inputs import DiscoveryProblem
@@ -315,7 +316,7 @@ def _standardized(problem, ctx) -> LieAlgebra | None:
     spread = np.sqrt(np.clip(np.diag(np.asarray(ctx.stats.gram))[index], 0, None))
     if spread.min() <= 0 or spread.max() / spread.min() < BALANCE_MIN_RATIO:
         return None
-    mats = cands.matrices * spread[:, None] / spread[None, :]
+    mats = diagonal_conjugate(cands.matrices, spread)
     conjugated = LieAlgebra.from_matrices(mats).with_degree(cands.degree)
     return conjugated if _within(conjugated, cands) else None
 

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.linalg import qr
 
 from ..algebra import LieAlgebra
-from ..linalg import balancing_scales
+from ..linalg import balancing_scales, diagonal_conjugate
 from ..tolerances import CLOSURE_TOL
 
 __all__ = [
@@ -109,13 +109,13 @@ def balanced_neighbours(algebra: LieAlgebra) -> tuple[list[LieAlgebra], np.ndarr
     d = balancing_scales(mats)
     if d.max() / d.min() < BALANCE_MIN_RATIO:
         return [], d
-    balanced = LieAlgebra.from_matrices(mats / d[:, None] * d[None, :])
+    balanced = LieAlgebra.from_matrices(diagonal_conjugate(mats, 1.0 / d))
     return exact_neighbours(balanced), d
 
 
 def rescaled(algebra: LieAlgebra, d: np.ndarray, degree: int) -> LieAlgebra:
     """``D A D^-1`` for every generator (orthonormal basis, given degree)."""
-    back = algebra.matrices * d[:, None] / d[None, :]
+    back = diagonal_conjugate(algebra.matrices, d)
     return _orthonormal(
         LieAlgebra.from_matrices(back).with_degree(degree).coefficients, degree
     )

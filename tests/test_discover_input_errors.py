@@ -128,10 +128,11 @@ def test_check_scalar_states_half_open_interval():
 
 
 # 7. options that the chosen mode would ignore
-def test_tol_with_the_test_raises(data):
+@pytest.mark.parametrize("name", ["tol", "discrete_tol"])
+def test_tol_with_the_test_raises(data, name):
     xs, model, _ = data
-    with pytest.raises(ValueError, match="tol applies to method='tolerance'"):
-        discover_symmetries(model, x=xs[0], t=T, method="test", tol=0.1)
+    with pytest.raises(ValueError, match=f"^{name} applies to method='tolerance'"):
+        discover_symmetries(model, x=xs[0], t=T, method="test", **{name: 0.1})
 
 
 def test_tol_with_exact_method_is_used():

@@ -362,15 +362,18 @@ def _check_options(options) -> tuple[float, float | None]:
     margin = options.get("margin")
     if margin is not None:
         margin = check_scalar("margin", margin, low=0.0)
-    method, tol = options["method"], options["tol"]
+    method = options["method"]
     check_choice("method", method, METHODS)
-    if tol is not None:
-        check_scalar("tol", tol, low=0.0)
+    for name in ("tol", "discrete_tol"):
+        value = options.get(name)
+        if value is None:
+            continue
+        check_scalar(name, value, low=0.0)
         if method == "test":
             raise ValueError(
-                "tol applies to method='tolerance' (or 'exact', whose threshold it "
-                "replaces), not to method='test', which decides by a statistical "
-                "test at level alpha: drop tol=... or choose method='tolerance'"
+                f"{name} applies to method='tolerance' (or 'exact', whose threshold "
+                "it replaces), not to method='test', which decides by a statistical "
+                f"test at level alpha: drop {name}=... or choose method='tolerance'"
             )
     return alpha, margin
 

@@ -240,6 +240,7 @@ def discover_symmetries(
         sample_points=sample_points,
         method=method,
         tol=tol,
+        discrete_tol=discrete_tol,
         alpha=alpha,
         margin=margin,
         rows=rows,

@@ -83,6 +83,7 @@ MODULES: dict[str, list[str]] = {
     "algebra.py": ["tests/test_algebra.py", "tests/test_lie_derivative.py"],
     "finite_groups.py": ["tests/test_finite_groups.py"],
     "equivariance.py": ["tests/test_equivariance.py"],
+    "linalg.py": ["tests/test_equivariance.py", "tests/test_discover_statistics.py"],
     "inference.py": ["tests/test_inference.py", "tests/test_discover_statistics.py"],
     "regression_data.py": [
         "tests/test_regression_data.py",
@@ -91,7 +92,10 @@ MODULES: dict[str, list[str]] = {
     ],
     "state_noise.py": ["tests/test_state_noise.py"],
     "weak_form.py": ["tests/test_regression_data.py"],
-    "discover/continuous.py": ["tests/test_discover.py"],
+    "discover/continuous.py": [
+        "tests/test_discover.py",
+        "tests/test_discover_statistics.py",
+    ],
     "discover/discrete.py": [
         "tests/test_discover.py",
         "tests/test_discrete_bounds.py",
@@ -99,11 +103,20 @@ MODULES: dict[str, list[str]] = {
         "tests/test_finite_groups.py",
         "tests/test_discrete_candidates.py",
     ],
-    "discover/snapping.py": ["tests/test_discover.py"],
+    "discover/snapping.py": [
+        "tests/test_discover.py",
+        "tests/test_discover_statistics.py",
+    ],
     "discover/bootstrap.py": ["tests/test_discover.py"],
     "discover/symmetries.py": ["tests/test_discover.py"],
-    "discover/inputs.py": ["tests/test_discover.py"],
-    "discover/report.py": ["tests/test_discover.py"],
+    "discover/inputs.py": [
+        "tests/test_discover.py",
+        "tests/test_discover_input_errors.py",
+    ],
+    "discover/report.py": [
+        "tests/test_discover.py",
+        "tests/test_discover_statistics.py",
+    ],
     "optimizers/stlsq.py": [
         "tests/test_optimizers.py",
         "tests/test_optimizer_contract.py",

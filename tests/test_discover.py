@@ -322,3 +322,24 @@ def test_vectorised_signed_permutation_search_matches_general_substitution():
     np.testing.assert_allclose(
         [r for _, r in fast], [r for _, r in slow[:-1]], rtol=1e-12
     )
+
+
+def test_balanced_neighbours_find_a_rotation_in_other_units():
+    """D J D^-1 snaps to J in balanced coordinates, with D recovered up to
+    scale; balanced or non-linear algebras get no balanced neighbour."""
+    from symsindy.discover.snapping import balanced_neighbours, rescaled
+
+    D = np.diag([1.0, 40.0])
+    J = np.array([[0.0, -1.0], [1.0, 0.0]])
+    rotation = D @ J @ np.linalg.inv(D)
+    noisy = rotation + np.array([[2e-3, 0.0], [0.0, -1e-3]])
+    found, d = balanced_neighbours(LieAlgebra.from_matrices([noisy]))
+    np.testing.assert_allclose(d[1] / d[0], 40.0, rtol=1e-3)
+    balanced = [h.matrices[0] for h in found]
+    assert any(np.allclose(np.abs(B), np.abs(J) / np.sqrt(2)) for B in balanced)
+    back = rescaled(found[0], np.diag(D), 1).matrices[0]
+    cosine = np.sum(back * rotation) / np.linalg.norm(back) / np.linalg.norm(rotation)
+    assert abs(cosine) == pytest.approx(1.0, abs=1e-12)
+    assert balanced_neighbours(LieAlgebra.so(2))[0] == []
+    found, d = balanced_neighbours(LieAlgebra.translations(2))
+    assert found == [] and np.array_equal(d, np.ones(2))

@@ -240,3 +240,26 @@ def test_excess_sigma_is_the_standardised_statistic():
     assert lam > 0
     centred = test(14 + lam + np.sqrt(2 * (14 + 2 * lam)), noise)
     assert centred.excess_sigma == pytest.approx(1.0)
+
+
+def test_sentence_states_the_verdict_and_resolution_only_when_decided():
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=(400, 3))
+    y = theta[:, :1] + 0.1 * rng.normal(size=(400, 1))
+    stats = ArrayStatistics(theta, y)
+    noise = estimate_noise(stats, tau=np.ones(1))
+    keep_first = np.eye(3)[:, :1]  # y = theta_0: true
+    accepted = subspace_test(stats, keep_first, noise)
+    rejected = subspace_test(stats, np.eye(3)[:, 1:2], noise)
+    assert accepted.accepted and not rejected.accepted
+    text = accepted.sentence()
+    resolution = f"{100 * accepted.resolution:.2g}%"
+    assert text.endswith(
+        f": consistent with the data (resolution: breakings below {resolution} "
+        "of the derivatives' RMS go unseen)"
+    )
+    assert rejected.sentence().endswith("p = < 1e-6): rejected")
+    assert accepted.sentence(decided=False).endswith(
+        f"T = {accepted.statistic:.3g} on {accepted.dof} dof, "
+        f"p = {accepted.p_value:.2g})"
+    )

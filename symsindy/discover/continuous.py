@@ -33,13 +33,10 @@ from ..inference import (
     detectable_breaking,
     subspace_test,
 )
-from ..linalg import diagonal_conjugate
 from ..naming import describe_algebra
-from ..spectrum import LieDerivativeMatrix
 from .inputs import DiscoveryProblem
 from .report import Verdict, power_reason
 from .snapping import (
-    BALANCE_MIN_RATIO,
     balanced_neighbours,
     exact_neighbours,
     lie_closure,
@@ -169,8 +166,8 @@ def _proposals(vt_rows, cands) -> list[_Proposal]:
     ]
 
 
-#: A rejected balanced proposal is refined only when its statistic is within
-#: this factor of the critical value (a wrong structure misses by orders of
+#: A balanced proposal is refined only when its statistic is within this
+#: factor of the critical value (a wrong structure misses by orders of
 #: magnitude; wrong scales by a little).
 REFINE_SCALES_FACTOR = 3.0
 
@@ -264,8 +261,8 @@ def decide_by_test(problem: DiscoveryProblem, ctx: TestContext) -> ContinuousRes
 
     Directions are proposed from the spectra of two models: the user's (often
     sparse and clean) and the unconstrained least-squares fit (independent of
-    the user's thresholding), the latter also with the generators measured in
-    the states' own units (see :func:`_standardized`).
+    the user's thresholding), each snapped as given and in balanced
+    coordinates (states in different units, see ``balanced_neighbours``).
     """
     s, vt, rel = _spectrum(problem)
     trivial = LieAlgebra.trivial(problem.n).with_degree(problem.candidates.degree)
@@ -273,14 +270,9 @@ def decide_by_test(problem: DiscoveryProblem, ctx: TestContext) -> ContinuousRes
     accepted: list = []
     seen: set[bytes] = set()
     _, vt_free = problem.matrix.svd(ctx.noise.coef)
-    sources = [(vt, problem.candidates), (vt_free, problem.candidates)]
-    standardized = _standardized(problem, ctx)
-    if standardized is not None:
-        matrix = LieDerivativeMatrix(problem.space, standardized, problem.norm)
-        sources.append((matrix.svd(ctx.noise.coef)[1], standardized))
     near: list = []
-    for rows, cands in sources:
-        _search(problem, ctx, rows, cands, seen, accepted, verdicts, near)
+    for rows in (vt, vt_free):
+        _search(problem, ctx, rows, seen, accepted, verdicts, near)
     _refine_nearest(problem, ctx, near, accepted, verdicts)
     for _dim, _, h, is_exact, test, basis, verdict in sorted(
         accepted, key=lambda a: (-a[0], a[1])
@@ -294,47 +286,27 @@ def decide_by_test(problem: DiscoveryProblem, ctx: TestContext) -> ContinuousRes
     return ContinuousResult(s, rel, trivial, False, verdicts, None)
 
 
-def _standardized(problem, ctx) -> LieAlgebra | None:
-    """The candidates ``D C D^-1`` with ``D`` the states' RMS, or None.
-
-    Right singular vectors are unit vectors in the candidates' coordinates, so
-    a generator whose entries differ by orders of magnitude (a rotation of
-    ``x`` and ``1e4 y``: entries 1e-4 and 1e4) is found with its small entries
-    at the precision of the large ones, too coarse to be accepted. In these
-    coordinates the generators of the standardized states are the unit
-    vectors. Only for linear candidates that stay in their span, without
-    control inputs, and states whose spreads differ by ``BALANCE_MIN_RATIO``.
-    """
-    cands = problem.candidates
-    basis = problem.space.basis
-    if problem.n_inputs or not cands.is_linear or basis.max_degree < 1:
-        return None
-    linear = [np.eye(problem.n, dtype=int)[i] for i in range(problem.n)]
-    index = basis.index(np.array(linear))
-    if np.any(index < 0):
-        return None
-    spread = np.sqrt(np.clip(np.diag(np.asarray(ctx.stats.gram))[index], 0, None))
-    if spread.min() <= 0 or spread.max() / spread.min() < BALANCE_MIN_RATIO:
-        return None
-    mats = diagonal_conjugate(cands.matrices, spread)
-    conjugated = LieAlgebra.from_matrices(mats).with_degree(cands.degree)
-    return conjugated if _within(conjugated, cands) else None
-
-
 def _refine_nearest(problem, ctx, near, accepted, verdicts) -> None:
-    """Refine the scales of the rejected balanced proposal nearest acceptance.
+    """Refine the scales of the balanced proposal nearest acceptance.
 
-    Only one (each refinement costs tens of refits), and only one larger than
-    every accepted algebra; ``near`` holds ``(statistic / critical value,
+    Only one (each refinement costs tens of refits): the best of those larger
+    than every accepted algebra, or of the largest accepted size when no exact
+    algebra of that size was accepted (the refit then fits better than at the
+    balancing's scales). ``near`` holds ``(statistic / critical value,
     proposal)``.
     """
     best_dim = max((a[0] for a in accepted), default=0)
-    near = [(ratio, p) for ratio, p in near if p.algebra.dim > best_dim]
+    exact_best = any(a[0] == best_dim and a[3] for a in accepted)
+    near = [
+        (ratio, p)
+        for ratio, p in near
+        if p.algebra.dim > best_dim or (p.algebra.dim == best_dim and not exact_best)
+    ]
     if not near or not ctx.informative:
         return
     proposal = min(near, key=lambda item: item[0])[1]
     h, test, basis = _refined(problem, ctx, proposal)
-    if test is None or _key(h) in {_key(a[2]) for a in accepted}:
+    if test is None:
         return
     verdict = _verdict(problem, h, test, problem.names)
     verdicts.append(verdict)
@@ -342,14 +314,14 @@ def _refine_nearest(problem, ctx, near, accepted, verdicts) -> None:
         accepted.append((h.dim, test.statistic, h, False, test, basis, verdict))
 
 
-def _search(problem, ctx, vt, cands, seen, accepted, verdicts, near) -> None:
+def _search(problem, ctx, vt, seen, accepted, verdicts, near) -> None:
     """Test the spans of the ``r`` last right singular vectors, ``r = 1, 2, ...``.
 
-    ``vt``: rows in the coordinates of ``cands`` (a basis of the candidates).
     Stops at the first ``r`` beyond every accepted dimension where nothing is
-    accepted (larger spans only add constraints). Balanced proposals rejected
-    by less than ``REFINE_SCALES_FACTOR`` go to ``near``.
+    accepted (larger spans only add constraints). Balanced proposals accepted,
+    or rejected by less than ``REFINE_SCALES_FACTOR``, go to ``near``.
     """
+    cands = problem.candidates
     q = cands.dim
     for r in range(1, q + 1):
         found_here = False
@@ -360,7 +332,7 @@ def _search(problem, ctx, vt, cands, seen, accepted, verdicts, near) -> None:
                 continue
             seen.add(key)
             test, basis = _test_algebra(problem, ctx, h)
-            if proposal.balanced is not None and test is not None and not test.accepted:
+            if proposal.balanced is not None and test is not None:
                 ratio = test.statistic / ctx.noise.critical_value(test.dof, ctx.alpha)
                 if ratio <= REFINE_SCALES_FACTOR:
                     near.append((ratio, proposal))

@@ -9,10 +9,21 @@ import numpy as np
 from ..algebra import LieAlgebra
 from ..inference import NoiseEstimate, SubspaceTest
 
-__all__ = ["DiscoveryReport", "Verdict", "VERDICTS", "power_reason"]
+__all__ = [
+    "DiscoveryReport",
+    "Verdict",
+    "VERDICTS",
+    "ZERO_MODEL",
+    "NOISE_ONLY",
+    "power_reason",
+]
 
 #: A candidate is a symmetry, is broken, or the data cannot tell.
 VERDICTS = ("symmetric", "broken", "undetermined")
+
+#: Why the data decide no candidate at all (``DiscoveryReport.undecidable``).
+ZERO_MODEL = "the model is zero"
+NOISE_ONLY = "the derivatives are indistinguishable from noise"
 
 
 @dataclass
@@ -233,7 +244,7 @@ class DiscoveryReport:
             )
             if self.noise is not None:
                 lines.append(self.noise.describe())
-            if self.undecidable == "the model is zero":
+            if self.undecidable == ZERO_MODEL:
                 lines.append(
                     "the model is zero (it has every symmetry): every candidate "
                     "is undetermined"

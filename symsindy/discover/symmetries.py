@@ -25,7 +25,7 @@ from .continuous import (
 )
 from .discrete import decide_discrete_by_test, decide_discrete_by_tolerance
 from .inputs import DiscoveryProblem, build_problem
-from .report import DiscoveryReport
+from .report import NOISE_ONLY, ZERO_MODEL, DiscoveryReport
 
 __all__ = ["discover_symmetries", "DEFAULT_TOL", "evidence"]
 
@@ -70,9 +70,9 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
         noise.state_noise = data.state_noise.relative
         noise.state_noise_corrected = isinstance(stats, CorrectedStatistics)
     if not np.any(problem.coef):
-        undecidable = "the model is zero"
+        undecidable = ZERO_MODEL
     elif signal_test(stats, noise, problem.alpha) > problem.alpha:
-        undecidable = "the derivatives are indistinguishable from noise"
+        undecidable = NOISE_ONLY
     else:
         undecidable = ""
     return TestContext(stats, noise, problem.alpha, reference_norm(stats), undecidable)

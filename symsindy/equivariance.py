@@ -225,7 +225,7 @@ def unit_scaling(space: ModelSpace, d: np.ndarray) -> np.ndarray:
     for invariant functions). A symmetric subspace of ``C~`` under a group
     ``G~`` is carried to that of ``C`` under ``D G~ D^-1`` by this diagonal.
     """
-    monomials = np.exp(space.basis.exponents @ np.log(d))
+    monomials = space.basis.scale_factors(d)
     targets = np.ones(space.n_targets)
     if space.output.kind != "invariant":
         targets = d[: space.n_targets]

@@ -180,6 +180,12 @@ class Monomials:
             raise ValueError(f"{self} has no degree-1 monomials to read states from")
         return np.asarray(theta)[:, cols]
 
+    def scale_factors(self, scales: np.ndarray) -> np.ndarray:
+        """``prod_j scales_j ** a_j`` for every monomial ``a``: how each one
+        scales when the variables are multiplied by ``scales``."""
+        scales = np.asarray(scales, dtype=float)
+        return np.prod(scales[None, :] ** self.exponents, axis=1)
+
     def names(self, variables: list[str] | None = None) -> list[str]:
         """Readable names such as ``'x0^2 x1'`` in pysindy's style."""
         variables = variables or [f"x{j}" for j in range(self.n_vars)]

@@ -29,6 +29,7 @@ import numpy as np
 from .algebra import LieAlgebra
 from .group import SymmetryGroup
 from .lie_derivative import resolve_basis
+from .linalg import diagonal_conjugate
 from .polynomials import Monomials
 
 __all__ = ["UnitScales"]
@@ -80,17 +81,13 @@ class UnitScales:
         tau = [np.asarray(ti) / self.time for ti in times]
         return z, tau
 
-    def _monomial_factors(self, basis: Monomials) -> np.ndarray:
-        """``s^a`` for every monomial ``a`` of ``basis``."""
-        return np.prod(self.state[None, :] ** basis.exponents, axis=1)
-
     def model_coefficients(self, coef_z: np.ndarray, basis: Monomials) -> np.ndarray:
         """Model coefficients in the original units from the unit-free fit."""
-        factors = self._monomial_factors(basis)
+        factors = basis.scale_factors(self.state)
         return coef_z * self.state[:, None] / (self.time * factors[None, :])
 
     def _fields(self, coef: np.ndarray, degree: int, to_scaled: bool) -> np.ndarray:
-        factors = self._monomial_factors(Monomials(len(self.state), degree))
+        factors = Monomials(len(self.state), degree).scale_factors(self.state)
         ratio = factors[None, :] / self.state[:, None]
         return coef * ratio if to_scaled else coef / ratio
 
@@ -102,10 +99,10 @@ class UnitScales:
         if alg.dim:
             coef = self._fields(alg.coefficients, alg.degree, to_scaled)
             algebra = LieAlgebra(coef, alg.degree, alg.names)
-        # Elementwise ``R_ij s_j / s_i`` rather than ``D^-1 R D``: a diagonal
-        # entry then comes back exactly (-1 stays -1, not -0.9999999999999998).
-        into, out = (s, s[:, None]) if to_scaled else (s[:, None], s)
-        discrete = [(np.asarray(R) * into) / out for R in group.discrete]
+        # Elementwise (diagonal_conjugate), not D^-1 R D: a diagonal entry
+        # then comes back exactly (-1 stays -1, not -0.9999999999999998).
+        d = 1.0 / s if to_scaled else s
+        discrete = [diagonal_conjugate(R, d) for R in group.discrete]
         return SymmetryGroup(
             algebra, discrete, n=group.n, coordinate_names=group.coordinate_names
         )
@@ -130,7 +127,7 @@ class UnitScales:
         opt.coef_ = self.model_coefficients(np.asarray(opt.coef_), basis)
         if getattr(opt, "Theta_", None) is not None:
             theta = np.asarray(opt.Theta_)
-            opt.Theta_ = theta * self._monomial_factors(basis)[None, :]
+            opt.Theta_ = theta * basis.scale_factors(self.state)[None, :]
         if getattr(opt, "symmetry_", None) is not None:
             opt.symmetry_ = self.group(opt.symmetry_, to_scaled=False)
             if model.feature_names:

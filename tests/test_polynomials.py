@@ -119,3 +119,12 @@ def test_products_are_the_same_across_blocks_of_samples(monkeypatch):
     monkeypatch.setattr(polynomials, "_PRODUCT_BLOCK", 3 * len(exps))
     np.testing.assert_array_equal(evaluate_monomials(exps, x), whole)
     np.testing.assert_allclose(whole, np.prod(x[:, None, :] ** exps[None], axis=2))
+
+
+def test_scale_factors_are_how_monomials_scale_with_their_variables():
+    basis = Monomials(3, 3)
+    s = np.array([2.0, 0.5, 10.0])
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_allclose(
+        basis.evaluate(x * s), basis.evaluate(x) * basis.scale_factors(s), rtol=1e-12
+    )

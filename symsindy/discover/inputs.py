@@ -378,6 +378,30 @@ def _check_options(options) -> tuple[float, float | None]:
     return alpha, margin
 
 
+def _fit_trajectories(x, t, u, threshold, degree):
+    """The SINDy model of trajectories, fitted in unit-free coordinates.
+
+    As the command line does (:mod:`symsindy.units`): states divided by their
+    RMS and time scaled to unit-RMS derivatives, so ``threshold`` is a fraction
+    of the typical derivative and the model, mapped back exactly, is the same
+    in any units of the states and of time (with control inputs, in the data's
+    own units).
+    """
+    from ..trajectories import as_time_list
+    from ..units import UnitScales
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        optimizer = ps.STLSQ(threshold=threshold)
+        if u is not None:
+            return fit_sindy(x, t, optimizer, degree, u=u)
+        trajs = as_trajectory_list(x)
+        times = as_time_list(t, trajs)
+        scales = UnitScales.from_data(trajs, times)
+        z, tau = scales.scale(trajs, times)
+        return scales.model(fit_sindy(z, tau, optimizer, degree))
+
+
 def _stacked(x, u, n_inputs):
     """Sample points ``(x, u)`` of every trajectory, stacked."""
     xs = as_trajectory_list(x)
@@ -527,15 +551,7 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
         check_scalar("threshold", options["threshold"], low=0.0)
         _check_data(model, t, x_dot, name="trajectories")
         x = model
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            model = fit_sindy(
-                model,
-                t,
-                ps.STLSQ(threshold=options["threshold"]),
-                options["degree"],
-                u=u,
-            )
+        model = _fit_trajectories(x, t, u, options["threshold"], options["degree"])
     else:
         _warn_unused_fit_options(options)
     coef, basis, theta, names, sindy, m = _model_parts(

@@ -201,7 +201,10 @@ def discover_symmetries(
         Bootstrap refits run in parallel through joblib.
     random_state : int, optional
         Seed of the bootstrap.
-    degree, threshold : used when ``model`` is trajectory data.
+    degree, threshold : used when ``model`` is trajectory data, fitted in
+        unit-free coordinates (:mod:`symsindy.units`): ``threshold`` is a
+        fraction of the typical derivative, so the answer does not depend on
+        the units of the states or of time.
     progress : bool, default False
         Show a tqdm progress bar for the bootstrap.
 

@@ -15,6 +15,7 @@ import pysindy as ps
 from scipy.signal import savgol_filter
 from sklearn.model_selection import GroupKFold
 
+from ._validation import check_finite
 from .tolerances import UNIFORM_STEP_RTOL
 
 __all__ = [
@@ -27,25 +28,37 @@ __all__ = [
 ]
 
 
-def as_trajectory_list(trajectories) -> list[np.ndarray]:
-    """A list of finite 2-D float arrays ``(n_times, n_states)``.
+def as_trajectory_list(trajectories, name: str = "trajectories") -> list[np.ndarray]:
+    """A list of real, finite 2-D float arrays ``(n_times, n_states)``, all with
+    the same states.
+
+    A list or tuple holds one trajectory per item, named ``name[k]`` in errors.
 
     Raises
     ------
     ValueError
-        For a trajectory that is not 2-D or contains NaN or inf.
+        For an empty list, a trajectory that is not 2-D with at least one
+        sample, contains NaN or inf, or has other states than the first.
+    TypeError
+        For complex values.
     """
-    if isinstance(trajectories, list | tuple):
-        trajs = [np.asarray(tr, dtype=float) for tr in trajectories]
-    else:
-        trajs = [np.asarray(trajectories, dtype=float)]
-    for k, tr in enumerate(trajs):
-        if tr.ndim != 2:
+    many = isinstance(trajectories, list | tuple)
+    items = list(trajectories) if many else [trajectories]
+    if not items:
+        raise ValueError(f"{name} is an empty list: give at least one trajectory")
+    labels = [f"{name}[{k}]" if many else name for k in range(len(items))]
+    trajs = [check_finite(label, tr) for label, tr in zip(labels, items, strict=True)]
+    for label, tr in zip(labels, trajs, strict=True):
+        if tr.ndim != 2 or not len(tr):
             raise ValueError(
-                f"each trajectory must be (n_times, n_states), got {tr.shape}"
+                f"{label} must be a 2-D array (n_times, n_states) with at least "
+                f"one sample, got shape {tr.shape}"
             )
-        if not np.all(np.isfinite(tr)):
-            raise ValueError(f"trajectory {k} contains NaN or inf")
+        if tr.shape[1] != trajs[0].shape[1]:
+            raise ValueError(
+                f"{label} has {tr.shape[1]} states but {labels[0]} has "
+                f"{trajs[0].shape[1]}: every trajectory must have the same states"
+            )
     return trajs
 
 

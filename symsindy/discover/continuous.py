@@ -57,6 +57,8 @@ class TestContext:
     reference: np.ndarray | None
     #: Why the data cannot decide any candidate ("" when they can).
     undecidable: str = ""
+    #: p-value of "the derivatives are pure noise" (``signal_test``).
+    signal_p_value: float = 0.0
 
     @property
     def informative(self) -> bool:

@@ -227,30 +227,9 @@ def _check_samples(x, n, what="x (the sample points)"):
 
 
 def _trajectories(name, data, n_states=None, n_inputs=0) -> list[np.ndarray]:
-    """``data`` as real, finite 2-D trajectories that all have the same states.
-
-    A list or tuple holds one trajectory per item, named ``name[k]``. With
-    ``n_states``, the states must be the model's.
-    """
-    many = isinstance(data, list | tuple)
-    items = list(data) if many else [data]
-    if not items:
-        raise ValueError(f"{name} is an empty list: give at least one trajectory")
-    labels = [f"{name}[{k}]" if many else name for k in range(len(items))]
-    trajs = [
-        check_finite(label, item) for label, item in zip(labels, items, strict=True)
-    ]
-    for label, tr in zip(labels, trajs, strict=True):
-        if tr.ndim != 2 or not len(tr):
-            raise ValueError(
-                f"{label} must be a 2-D array (n_samples, n_states) with at least "
-                f"one sample, got shape {tr.shape}"
-            )
-        if tr.shape[1] != trajs[0].shape[1]:
-            raise ValueError(
-                f"{label} has {tr.shape[1]} states but {labels[0]} has "
-                f"{trajs[0].shape[1]}: every trajectory must have the same states"
-            )
+    """``data`` as trajectories (:func:`as_trajectory_list`), with
+    ``n_states``, the model's states."""
+    trajs = as_trajectory_list(data, name)
     if n_states is not None and trajs[0].shape[1] != n_states:
         inputs = f"; its {n_inputs} control input(s) go in u=..." if n_inputs else ""
         raise ValueError(

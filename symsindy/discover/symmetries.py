@@ -69,13 +69,16 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
     if data.state_noise is not None and np.any(data.state_noise.variance > 0):
         noise.state_noise = data.state_noise.relative
         noise.state_noise_corrected = isinstance(stats, CorrectedStatistics)
+    signal_p = signal_test(stats, noise, problem.alpha)
     if not np.any(problem.coef):
         undecidable = ZERO_MODEL
-    elif signal_test(stats, noise, problem.alpha) > problem.alpha:
+    elif signal_p > problem.alpha:
         undecidable = NOISE_ONLY
     else:
         undecidable = ""
-    return TestContext(stats, noise, problem.alpha, reference_norm(stats), undecidable)
+    return TestContext(
+        stats, noise, problem.alpha, reference_norm(stats), undecidable, signal_p
+    )
 
 
 def _tolerance(problem: DiscoveryProblem, tol) -> float:
@@ -308,7 +311,7 @@ def discover_symmetries(
         noise=None if ctx is None else ctx.noise,
         verdicts=cont.verdicts + ([] if disc is None else disc.verdicts),
         group_test=disc.test if disc is not None and ctx else cont.test,
-        signal_p_value=None if ctx is None else _signal(ctx),
+        signal_p_value=None if ctx is None else ctx.signal_p_value,
         undecidable="" if ctx is None else ctx.undecidable,
         discrete_family="" if disc is None else disc.family,
         bootstrap_dims=boot_dims,
@@ -325,7 +328,3 @@ def discover_symmetries(
         coordinate_names=names,
         report=report,
     )
-
-
-def _signal(ctx: TestContext) -> float:
-    return signal_test(ctx.stats, ctx.noise, ctx.alpha)

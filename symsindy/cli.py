@@ -539,6 +539,7 @@ def _discover(model, n, args, trajs=None, times=None):
             alpha=getattr(args, "alpha", None) or 1e-3,
             margin=getattr(args, "margin", None),
             rows=getattr(args, "rows", "auto"),
+            trajectory_check=not getattr(args, "no_trajectory_check", False),
             **data,
         )
 
@@ -855,6 +856,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="rows of the tests: the integral form over windows of the states "
         "(auto) or the fitted model's derivative rows",
+    )
+    disc.add_argument(
+        "--no-trajectory-check",
+        action="store_true",
+        help="do not check accepted symmetries on the measured runs themselves "
+        "(shooting fit; see discover_symmetries' trajectory_check)",
     )
     _fit_options(disc)
     _data_options(disc)

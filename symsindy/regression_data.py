@@ -442,7 +442,7 @@ def integral_data(
     >>> np.round(coef.ravel(), 6).tolist()
     [-1.0]
     """
-    from .trajectories import as_time_list, as_trajectory_list
+    from .trajectories import as_time_list, as_trajectory_list, sample_times
 
     trajs = as_trajectory_list(x)
     times = as_time_list(t, trajs)
@@ -459,8 +459,7 @@ def integral_data(
     test_function = resolve_test_function(test_function, window)
     states, weights, target_weights, ids = [], [], [], []
     for k, (xk, tk) in enumerate(zip(trajs, times, strict=True)):
-        if np.ndim(tk) == 0:
-            tk = tk * np.arange(len(xk))
+        tk = sample_times(tk, len(xk))
         # Windows share no sample, so that the rows' errors are independent.
         starts = np.arange(0, len(xk) - window, window + 1)
         inside = starts[:, None] + np.arange(window + 1)  # (n_windows, window + 1)

@@ -21,6 +21,7 @@ from .tolerances import UNIFORM_STEP_RTOL
 __all__ = [
     "as_trajectory_list",
     "as_time_list",
+    "sample_times",
     "SavitzkyGolayDifference",
     "stack_trajectories",
     "trajectory_cv",
@@ -100,6 +101,14 @@ def as_time_list(t, trajectories: list[np.ndarray]) -> list[np.ndarray | float]:
     return out
 
 
+def sample_times(t, n_samples: int) -> np.ndarray:
+    """The time of every sample, from a step or a time array (one entry of
+    :func:`as_time_list`)."""
+    if np.ndim(t) == 0:
+        return t * np.arange(n_samples)
+    return np.asarray(t, dtype=float)
+
+
 def is_uniform(t) -> bool:
     """Whether ``t`` is a scalar step or an evenly spaced time array."""
     if np.ndim(t) == 0:
@@ -168,7 +177,7 @@ class SavitzkyGolayDifference(ps.FiniteDifference):
                 f"a trajectory of {len(x)} samples is too short for the smoothed "
                 f"derivative: need at least window_length={self.window_length}"
             )
-        grid = np.arange(len(x)) * t if np.ndim(t) == 0 else np.asarray(t, float)
+        grid = sample_times(t, len(x))
         smooth = _local_polynomial_smooth(x, grid, self.window_length, self.polyorder)
         xdot = super()._differentiate(smooth, t)
         self.smoothed_x_ = smooth

@@ -559,3 +559,8 @@ def test_discover_takes_the_level_margin_and_rows_of_the_tests(hopf_files, capsy
     assert chosen["alpha"] == 1e-3
     strict = _fit_json(capsys, ["discover", str(npz), "--json", "--alpha", "0.2"])
     assert strict["alpha"] == 0.2
+    assert default["trajectory_check"].startswith("checked on the runs: shooting")
+    unchecked = _fit_json(
+        capsys, ["discover", str(npz), "--json", "--no-trajectory-check"]
+    )
+    assert unchecked["trajectory_check"] is None

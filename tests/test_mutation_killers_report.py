@@ -79,7 +79,9 @@ def test_summary_of_the_likelihood_ratio_tests():
     lines = report.summary_lines()
     assert lines[0] == "decided by likelihood-ratio tests at level alpha = 0.001"
     assert lines[1] == report.noise.describe()
-    assert lines[2] == f"the returned group: {report.group_test.sentence()}"
+    assert lines[2] == report.trajectory_check
+    assert lines[2].startswith("checked on the runs: shooting fit of 3 runs")
+    assert lines[3] == f"the returned group: {report.group_test.sentence()}"
     assert report.signal_p_value < 1e-3
     assert not any("indistinguishable from noise" in line for line in lines)
     for v in report.verdicts:

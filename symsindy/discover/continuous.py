@@ -34,6 +34,7 @@ from ..inference import (
     subspace_test,
 )
 from ..naming import describe_algebra
+from ..trajectory_test import trajectory_test
 from .inputs import DiscoveryProblem
 from .report import Verdict, power_reason
 from .snapping import (
@@ -45,6 +46,13 @@ from .snapping import (
 )
 
 __all__ = ["ContinuousResult", "TestContext", "decide_by_tolerance", "decide_by_test"]
+
+#: The runs check accepted candidates when the rows' resolution exceeds this
+#: multiple of the tests' margin (see ``runs_agree``).
+RUNS_CHECK_RESOLUTION = 2.0
+
+#: How the report starts the line of runs that could not carry the test.
+NOT_CHECKED = "not checked on the runs"
 
 
 @dataclass
@@ -59,6 +67,13 @@ class TestContext:
     undecidable: str = ""
     #: p-value of "the derivatives are pure noise" (``signal_test``).
     signal_p_value: float = 0.0
+    #: The measured runs ``(trajectories, times)`` and their state-noise
+    #: variance, for the check of accepted symmetries on the runs (None: no
+    #: check).
+    series: tuple | None = None
+    #: How the runs checked the accepted candidates, for the report ("": not
+    #: consulted).
+    runs_note: str = ""
 
     @property
     def informative(self) -> bool:
@@ -284,8 +299,48 @@ def decide_by_test(problem: DiscoveryProblem, ctx: TestContext) -> ContinuousRes
         if power is not None and power > DETECTABLE_BREAKING:
             verdict.undetermine(power_reason(power))
             continue
+        if not runs_agree(problem, ctx, test, basis, verdict):
+            continue
         return ContinuousResult(s, rel, h, is_exact, verdicts, test)
     return ContinuousResult(s, rel, trivial, False, verdicts, None)
+
+
+def runs_agree(problem, ctx, test, basis, verdict) -> bool:
+    """Whether the measured runs agree with an accepted candidate.
+
+    The integral rows see the model through short windows; a breaking that
+    builds up along the runs can escape them (:mod:`symsindy.trajectory_test`).
+    The runs are consulted when the rows' test leaves breakings of more than
+    ``RUNS_CHECK_RESOLUTION`` times its margin unseen: below that the rows
+    already decide as finely as the margin lets any test. The score test has
+    the constraint's codimension as degrees of freedom. True when the runs
+    cannot carry the test (the first reason is kept for the report, and the
+    runs are not tried again).
+    """
+    if ctx.series is None or ctx.runs_note.startswith(NOT_CHECKED):
+        return True
+    if not test.resolution > RUNS_CHECK_RESOLUTION * ctx.noise.margin:
+        return True
+    trajectories, times, variance = ctx.series
+    outcome = trajectory_test(
+        problem.space.basis,
+        trajectories,
+        times,
+        test.coef,
+        basis.Q,
+        variance,
+        test.codimension,
+        ctx.alpha,
+    )
+    if isinstance(outcome, str):
+        ctx.runs_note = f"{NOT_CHECKED}: {outcome}"
+        return True
+    ctx.runs_note = ctx.runs_note or f"checked on the runs: {outcome.describe()}"
+    verdict.trajectory = outcome
+    if outcome.accepted:
+        return True
+    verdict.verdict = "broken"
+    return False
 
 
 def _refine_nearest(problem, ctx, near, accepted, verdicts) -> None:

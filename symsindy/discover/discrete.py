@@ -520,6 +520,11 @@ def decide_discrete_by_test(
         if power is not None and power > DETECTABLE_BREAKING:
             verdict = "undetermined"
             verdicts[-1].undetermine(power_reason(power))
+        elif verdict == "symmetric":
+            from .continuous import runs_agree
+
+            if not runs_agree(problem, ctx, test, basis, verdicts[-1]):
+                verdict = "broken"
         if verdict == "symmetric":
             accepted.append(cands[i])
             holding.append(cands[i])

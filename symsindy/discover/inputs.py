@@ -80,6 +80,10 @@ class DiscoveryProblem:
     input_elements : list of (m, m) arrays or None
         How the given discrete candidates act on the inputs (in order; None:
         the inputs are unchanged).
+    series : tuple (trajectories, times) or None
+        The measured runs behind integral rows (each run's states and sample
+        times), for the check of accepted symmetries on the runs themselves
+        (:mod:`symsindy.trajectory_test`).
     """
 
     coef: np.ndarray
@@ -95,6 +99,7 @@ class DiscoveryProblem:
     margin: float | None = None
     n_inputs: int = 0
     input_elements: list | None = None
+    series: tuple | None = None
 
     @property
     def n(self) -> int:
@@ -341,6 +346,9 @@ def _check_options(options) -> tuple[float, float | None]:
     margin = options.get("margin")
     if margin is not None:
         margin = check_scalar("margin", margin, low=0.0)
+    check = options.get("trajectory_check", True)
+    if not isinstance(check, bool | np.bool_):
+        raise ValueError(f"trajectory_check must be True or False, got {check!r}")
     method = options["method"]
     check_choice("method", method, METHODS)
     for name in ("tol", "discrete_tol"):
@@ -573,7 +581,7 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
     cands = _candidates(candidates, space.n_vars - m, m, input_action)
     matrix = LieDerivativeMatrix(space, cands, norm)
     elements = _input_elements(input_action, options.get("discrete"), m)
-    return DiscoveryProblem(
+    problem = DiscoveryProblem(
         coef,
         space,
         cands,
@@ -588,6 +596,25 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
         m,
         elements,
     )
+    if (
+        options.get("trajectory_check", True)
+        and data is not None
+        and data.targets_kind == "integral"
+        and output == "vector"
+    ):
+        problem.series = _series(x, t)
+    return problem
+
+
+def _series(x, t) -> tuple[list, list]:
+    """The runs ``x`` and the time of each of their samples."""
+    from ..trajectories import as_time_list, sample_times
+
+    trajs = as_trajectory_list(x)
+    times = as_time_list(t, trajs)
+    return trajs, [
+        sample_times(tk, len(xk)) for tk, xk in zip(times, trajs, strict=True)
+    ]
 
 
 def _method(options, data, fitted_from_data: bool) -> str:

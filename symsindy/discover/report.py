@@ -8,6 +8,7 @@ import numpy as np
 
 from ..algebra import LieAlgebra
 from ..inference import NoiseEstimate, SubspaceTest
+from ..trajectory_test import TrajectoryTest
 
 __all__ = [
     "DiscoveryReport",
@@ -50,6 +51,10 @@ class Verdict:
     element : ndarray or None
     reason : str
         Why the verdict is "undetermined" (empty otherwise).
+    trajectory : TrajectoryTest or None
+        The test of an accepted subalgebra on the measured runs themselves
+        (:mod:`symsindy.trajectory_test`); when it rejects, the verdict is
+        "broken".
     """
 
     kind: str
@@ -61,6 +66,7 @@ class Verdict:
     dim: int = 0
     element: np.ndarray | None = field(default=None, repr=False)
     reason: str = ""
+    trajectory: TrajectoryTest | None = None
 
     def undetermine(self, reason: str) -> None:
         """Mark the candidate undetermined, saying why."""
@@ -76,6 +82,8 @@ class Verdict:
                 f"{self.description}: relative Lie derivative "
                 f"{self.relative_lie_derivative:.2e}"
             )
+        if self.trajectory is not None:
+            text += f"; {self.trajectory.sentence()}"
         if undetermined:
             text += f"; undetermined ({self.reason or 'the data cannot tell'})"
         return text
@@ -99,6 +107,8 @@ class Verdict:
                 excess_sigma=self.test.excess_sigma,
                 resolution=_finite(self.test.resolution),
             )
+        if self.trajectory is not None:
+            out["trajectory"] = self.trajectory.to_dict()
         if self.element is not None:
             out["element"] = np.asarray(self.element).tolist()
         return out
@@ -172,6 +182,10 @@ class DiscoveryReport:
     input_action : SymmetryGroup or None
         How the returned group acts on the control inputs (one generator per
         generator, one element per discrete generator); None: unchanged.
+    trajectory_check : str
+        How the measured runs checked the accepted candidates
+        (:mod:`symsindy.trajectory_test`): "checked on the runs: ...", "not
+        checked on the runs: <why>", or "" when they were not consulted.
     """
 
     singular_values: np.ndarray
@@ -197,6 +211,7 @@ class DiscoveryReport:
     bootstrap_dims: np.ndarray | None = None
     n_inputs: int = 0
     input_action: object = None
+    trajectory_check: str = ""
 
     def inputs_line(self) -> str | None:
         """E.g. ``"inputs: unchanged"`` (None without control inputs)."""
@@ -254,6 +269,8 @@ class DiscoveryReport:
                     "the derivatives are indistinguishable from noise "
                     f"(p = {self.signal_p_value:.2g}): every candidate is undetermined"
                 )
+            if self.trajectory_check:
+                lines.append(self.trajectory_check)
             if self.group_test is not None:
                 lines.append(f"the returned group: {self.group_test.sentence()}")
             lines += [f"  {v.sentence()}" for v in self.verdicts]
@@ -313,5 +330,6 @@ class DiscoveryReport:
                 "resolution": _finite(self.group_test.resolution),
             },
             "verdicts": [v.to_dict() for v in self.verdicts],
+            "trajectory_check": self.trajectory_check or None,
             "inputs": self.inputs_line(),
         }

@@ -76,9 +76,15 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
         undecidable = NOISE_ONLY
     else:
         undecidable = ""
-    return TestContext(
+    ctx = TestContext(
         stats, noise, problem.alpha, reference_norm(stats), undecidable, signal_p
     )
+    # The runs are checked in the main discovery only (a bootstrap replicate,
+    # with tau given, resamples rows, not runs), and only when the rows carry
+    # noise above the margin (noise-free rows decide by themselves).
+    if tau is None and problem.series is not None and not np.all(noise.floored):
+        ctx.series = (*problem.series, data.state_noise.variance)
+    return ctx
 
 
 def _tolerance(problem: DiscoveryProblem, tol) -> float:
@@ -99,6 +105,7 @@ def discover_symmetries(
     alpha: float = DEFAULT_ALPHA,
     margin: float | None = None,
     rows: str = "auto",
+    trajectory_check: bool = True,
     tol: float | None = None,
     discrete_tol: float | None = None,
     inner_product: str = "auto",
@@ -165,6 +172,17 @@ def discover_symmetries(
         the model was fitted on (pysindy's differentiation of ``x``, or
         ``x_dot``). ``"auto"``: integral rows when states and times are given
         without measured derivatives or control inputs, else derivatives.
+    trajectory_check : bool, default True
+        With integral rows of noisy states, check every accepted subalgebra
+        and discrete element on the measured runs themselves as well: a
+        shooting fit of the symmetric model to the runs and a score test of
+        the symmetry there (:mod:`symsindy.trajectory_test`), which sees
+        breakings that build up along the runs and escape the rows' short
+        windows. A candidate is then accepted only when both tests accept it
+        (each at level ``alpha``). The runs are consulted when the rows leave
+        breakings of more than twice the margin unseen, and abstain, saying
+        why in the report, on chaotic runs, noise-free states, or a model
+        that cannot reproduce the runs.
     tol, discrete_tol : float, optional
         Thresholds of the tolerance rule (``discrete_tol`` defaults to ``tol``).
     inner_product : {"auto", "data", "coefficients", "samples"}
@@ -250,6 +268,7 @@ def discover_symmetries(
         alpha=alpha,
         margin=margin,
         rows=rows,
+        trajectory_check=trajectory_check,
         degree=degree,
         threshold=threshold,
     )
@@ -315,6 +334,7 @@ def discover_symmetries(
         undecidable="" if ctx is None else ctx.undecidable,
         discrete_family="" if disc is None else disc.family,
         bootstrap_dims=boot_dims,
+        trajectory_check="" if ctx is None else ctx.runs_note,
     )
     discrete_found = [] if disc is None else disc.generators
     algebra, discrete_found, inputs = problem.restrict(algebra, discrete_found)

@@ -1,0 +1,193 @@
+"""The check of accepted symmetries on the measured runs (shooting fit)."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from symsindy import (
+    LieAlgebra,
+    Monomials,
+    SymmetryGroup,
+    datasets,
+    discover_symmetries,
+    equivariant_basis,
+)
+from symsindy.state_noise import state_noise_variance
+from symsindy.trajectory_test import _Runs, trajectory_test
+
+BASIS = Monomials(2, 3)
+ROTATION = equivariant_basis(BASIS, SymmetryGroup(LieAlgebra.so(2))).Q
+
+
+def _runs(eps, noise, seed, n_runs=4, t_end=6.0):
+    t = np.arange(0.0, t_end, 0.01)
+    xs = datasets.simulate("hopf", n_runs, t, noise=noise, seed=seed, eps=eps)
+    return xs, t
+
+
+def _exact(coef, x0, t):
+    rhs = lambda _, x: (BASIS.evaluate(x[None]) @ coef.T)[0]  # noqa: E731
+    sol = solve_ivp(rhs, (t[0], t[-1]), x0, t_eval=t, rtol=1e-11, atol=1e-12)
+    return sol.y.T
+
+
+def test_model_runs_match_an_accurate_integrator():
+    """Runge-Kutta steps over several samples plus Hermite interpolation stay
+    within 1e-5 of the states' RMS (0.1 % noise is a hundred times more)."""
+    coef = datasets.get_system("hopf", eps=0.03).coefficients(3)
+    t = np.arange(0.0, 6.0, 0.01)
+    x0 = np.array([[1.5, -0.3], [0.2, 0.1]])
+    exact = [_exact(coef, x, t) for x in x0]
+    runs = _Runs(BASIS, exact, [t, t], np.ones(2))
+    error = np.sqrt(runs.normal_equations(coef, x0, None).rss / runs.n_values)
+    assert error < 1e-5 * np.sqrt(np.mean(np.vstack(exact) ** 2))
+    assert len(runs._nodes(runs._field_and_jacobian(coef))) < len(t) / 3
+
+
+def test_sensitivities_match_finite_differences():
+    coef = datasets.get_system("hopf", eps=0.03).coefficients(3)
+    t = np.arange(0.0, 3.0, 0.01)
+    x0 = np.array([[1.2, 0.4]])
+    observed = _exact(coef, x0[0], t) + 0.1
+    sigma = np.array([0.5, 2.0])
+    runs = _Runs(BASIS, [observed], [t], sigma)
+    normal = runs.normal_equations(coef, x0, None)
+    params = np.concatenate([x0[0], coef.ravel()])
+
+    def whitened_residual(p):
+        run = _exact(p[2:].reshape(coef.shape), p[:2], t)
+        return ((observed - run) / sigma).ravel()
+
+    step = 1e-6
+    columns = []
+    for i in range(params.size):
+        dp = np.zeros_like(params)
+        dp[i] = step
+        columns.append(
+            (whitened_residual(params - dp) - whitened_residual(params + dp))
+            / (2 * step)
+        )
+    jac = np.array(columns).T
+    np.testing.assert_allclose(
+        normal.K[0], jac.T @ jac, rtol=2e-5, atol=1e-6 * np.abs(jac.T @ jac).max()
+    )
+    np.testing.assert_allclose(
+        normal.k[0], jac.T @ whitened_residual(params), rtol=2e-5, atol=1e-3
+    )
+
+
+def _rotation_test(eps, noise, seed, alpha, n_runs=6, t_end=8.0, start=None):
+    xs, t = _runs(eps, noise, seed, n_runs, t_end)
+    if start is None:
+        start = datasets.get_system("hopf").coefficients(3)
+    return trajectory_test(
+        BASIS, xs, [t] * len(xs), start, ROTATION, state_noise_variance(xs), 16, alpha
+    )
+
+
+def test_symmetric_fit_recovers_the_model_with_residual_at_the_noise_level():
+    truth = datasets.get_system("hopf").coefficients(3)
+    test = _rotation_test(0.0, 0.02, seed=3, alpha=1e-3, n_runs=4, start=1.02 * truth)
+    assert abs(test.misfit - 1) < 0.05
+    np.testing.assert_allclose(test.coef, truth, atol=0.02)
+    assert "shooting fit of 4 runs" in test.describe()
+
+
+def test_score_test_of_a_true_symmetry_is_calibrated():
+    """Rejections of the true rotation at alpha = 0.1 over 40 noisy data sets."""
+    rejected = sum(
+        not _rotation_test(0.0, 0.05, seed, 0.1, n_runs=2, t_end=4.0).accepted
+        for seed in range(40)
+    )
+    assert 0 < rejected <= 10  # binomial(40, 0.1): mean 4, P(> 10) < 0.002
+
+
+def test_runs_see_a_breaking_the_integral_rows_miss():
+    """Hopf + 0.01 x0^2 at 5 % noise: the runs reject the rotation at 1e-3."""
+    rejected = [
+        not _rotation_test(0.01, 0.05, seed, 1e-3).accepted for seed in range(5)
+    ]
+    assert sum(rejected) >= 4
+
+
+def test_discovery_rejects_the_slightly_broken_rotation_and_says_why():
+    xs, t = _runs(eps=0.01, noise=0.05, seed=0, n_runs=6, t_end=8.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        checked = discover_symmetries(xs, t=t)
+        rows_only = discover_symmetries(xs, t=t, trajectory_check=False)
+    assert rows_only.dim == 1  # the integral rows alone cannot see it
+    assert checked.dim == 0 and checked.order == 1
+    rotation = next(v for v in checked.report.verdicts if "rotation" in v.description)
+    assert rotation.verdict == "broken"
+    assert "the trajectories reject it" in rotation.sentence()
+    report = json.loads(json.dumps(checked.report.to_dict()))
+    assert report["trajectory_check"].startswith("checked on the runs: shooting fit")
+    assert any(
+        v.get("trajectory", {}).get("accepted") is False for v in report["verdicts"]
+    )
+    assert "checked on the runs" in checked.summary()
+
+
+def test_discovery_keeps_a_true_rotation_the_runs_agree_with():
+    xs, t = _runs(eps=0.0, noise=0.05, seed=3, n_runs=6, t_end=8.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        G = discover_symmetries(xs, t=t)
+    assert G.dim == 1
+    rotation = next(v for v in G.report.verdicts if "rotation" in v.description)
+    assert rotation.trajectory is not None and rotation.trajectory.accepted
+    assert "the trajectories agree" in rotation.sentence()
+
+
+def test_noise_free_chaotic_and_unfittable_runs_are_not_checked():
+    t = np.arange(0.0, 8.0, 0.01)
+    coef = datasets.get_system("hopf").coefficients(3)
+    clean = datasets.simulate("hopf", 2, t, seed=0)
+    why = trajectory_test(BASIS, clean, [t, t], coef, ROTATION, np.zeros(2), 16, 1e-3)
+    assert "no measurable noise" in why
+    lorenz = datasets.get_system("lorenz").coefficients(3)
+    tl = np.arange(0.0, 10.0, 0.005)
+    xs = datasets.simulate("lorenz", 2, tl, noise=0.01, seed=0)
+    why = trajectory_test(
+        Monomials(3, 3),
+        xs,
+        [tl, tl],
+        lorenz,
+        np.eye(lorenz.size),
+        state_noise_variance(xs),
+        1,
+        1e-3,
+    )
+    assert "chaotic" in why
+    # A quadratic library cannot reproduce Hopf's cubic runs, whatever the
+    # symmetry: the runs abstain rather than blame the rotation.
+    xs = datasets.simulate("hopf", 2, t, noise=0.01, seed=0)
+    quadratic = Monomials(2, 2)
+    rotation = equivariant_basis(quadratic, SymmetryGroup(LieAlgebra.so(2))).Q
+    why = trajectory_test(
+        quadratic, xs, [t, t], coef[:, :6], rotation, state_noise_variance(xs), 8, 1e-3
+    )
+    assert isinstance(why, str), why
+
+
+def test_runs_of_different_lengths_are_padded_not_truncated():
+    """Every sample of both runs counts once; the padding counts nothing."""
+    t = np.arange(0.0, 6.0, 0.01)
+    coef = datasets.get_system("hopf").coefficients(3)
+    x0 = np.array([[1.0, 0.5], [0.3, -1.2]])
+    offset = 0.1  # observations off the model runs by this much everywhere
+    runs = [_exact(coef, x0[0], t) + offset, _exact(coef, x0[1], t[:300]) + offset]
+    fitted = _Runs(BASIS, runs, [t, t[:300]], np.ones(2))
+    rss = fitted.normal_equations(coef, x0, None).rss
+    assert fitted.n_values == 2 * (600 + 300)
+    assert rss == pytest.approx(offset**2 * fitted.n_values, rel=1e-3)
+
+
+def test_trajectory_check_must_be_a_bool():
+    xs, t = _runs(eps=0.0, noise=0.01, seed=0, n_runs=2)
+    with pytest.raises(ValueError, match="trajectory_check must be True or False"):
+        discover_symmetries(xs, t=t, trajectory_check="yes")

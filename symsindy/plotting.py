@@ -57,13 +57,18 @@ _LISTED = 6
 
 
 def _verdict_line(v) -> str:
-    """``"symmetric: T = 21.7 on 14 dof, p = 0.76, +11.8%: rotation in ..."``."""
+    """``"symmetric: T = 21.7 on 14 dof, p = 0.76, +11.8%; rotation in ..."``
+    (with the runs' score test when they were consulted)."""
     if v.test is None:
         return f"{v.verdict}: untested: {v.description[:32]}"
     t = v.test
+    runs = ""
+    if v.trajectory is not None:
+        r = v.trajectory
+        runs = f"runs: S = {r.statistic:.3g}, p = {format_p(r.p_value)}; "
     return (
         f"{v.verdict}: T = {t.statistic:.3g} on {t.dof} dof, "
-        f"p = {format_p(t.p_value)}, +{100 * t.relative_increase:.2g}%: "
+        f"p = {format_p(t.p_value)}, +{100 * t.relative_increase:.2g}%; {runs}"
         f"{v.description[:32]}"
     )
 

@@ -65,13 +65,23 @@ __all__ = [
 MAX_MISFIT = 1.5
 
 #: Integrations of the runs for one fit (Gauss-Newton steps and rejected
-#: steps) before it is declared not converged.
+#: steps, counted by the fraction of the runs integrated) before it is
+#: declared not converged.
 MAX_INTEGRATIONS = 12
 
-#: The fit stops when a Gauss-Newton step would lower the whitened residual
-#: by less than this (a tenth of a unit of the chi-square statistic), or a
-#: lightly damped step did.
-CONVERGED = 0.1
+#: Fractions of the runs the symmetric fit works through (see
+#: ``_fit_symmetric``).
+HORIZONS = (0.25, 0.5, 1.0)
+
+#: The symmetric fit stops when a Gauss-Newton step would lower the whitened
+#: residual by less than this (one unit of the chi-square statistic), when a
+#: lightly damped step did, or when the last step gained what the
+#: linearisation predicted (within 5 %) and less than 30 units are left (on
+#: the shorter runs of ``HORIZONS``, which only lead the way, whatever is
+#: left): the score is the difference of the free and the symmetric model's
+#: gains at the same point, which only needs the point to be where the runs
+#: are linear in the parameters.
+LINEAR = 1.0
 
 #: Abstain when the runs' sensitivity to their initial states grows beyond
 #: this: the linearisation of chaotic runs fails.
@@ -225,11 +235,13 @@ def trajectory_test(
     fit = _fit_symmetric(runs, coef, Q)
     if isinstance(fit, str):
         return fit
-    coef, x0, iterations, rss = fit
-    # The score: what freeing every coefficient would gain, to first order.
-    statistic = max(runs.normal_equations(coef, x0, None).step()[2], 0.0)
-    misfit = rss / max(runs.n_values - Q.shape[1] - x0.size, 1)
-    free = (rss - statistic) / max(runs.n_values - coef.size - x0.size, 1)
+    coef, x0, iterations, full = fit
+    # The score: what freeing every coefficient would gain beyond the
+    # symmetric model, both to first order at the same point.
+    free_gain = full.step()[2]
+    statistic = max(free_gain - full.restricted(Q).step()[2], 0.0)
+    misfit = full.rss / max(runs.n_values - Q.shape[1] - x0.size, 1)
+    free = (full.rss - free_gain) / max(runs.n_values - coef.size - x0.size, 1)
     if not free <= MAX_MISFIT:
         # Not the symmetry's fault: freeing the model would not fit either.
         return f"the model's runs miss the states by {free:.3g} times their noise"
@@ -246,40 +258,78 @@ def trajectory_test(
 
 
 def _fit_symmetric(runs: _Runs, coef, Q):
-    """Shooting fit of ``vec C = Q a`` (and the initial states) to the runs:
-    ``(coef, x0, iterations, rss)``, or why it fails."""
+    """Shooting fit of ``vec C = Q a`` (and the initial states) to the runs,
+    to within ``LINEAR`` of its optimum: ``(coef, x0, iterations, normal)``
+    with ``normal`` the linearisation there over every coefficient, or why it
+    fails.
+
+    The fit starts on the first quarter of every run, then half, then all
+    (``HORIZONS``): a model's runs drift from the measured ones the longer
+    they are, so the short runs bring the coefficients to where the long ones
+    are nearly linear in them, at a fraction of the cost. The whole runs are
+    integrated with the sensitivities to every coefficient (about the cost of
+    those to ``a``), which the score needs at the end.
+    """
     a = np.linalg.lstsq(Q, coef.ravel(), rcond=None)[0] if Q.shape[1] else np.zeros(0)
     x0 = runs.observed[:, 0].copy()
-    departure, growth = runs.preview((Q @ a).reshape(coef.shape), x0)
-    if not growth <= MAX_GROWTH:
+    m = runs.observed.shape[1]
+    budget, iterations = float(MAX_INTEGRATIONS), 0
+    for fraction in HORIZONS:
+        stage = runs if fraction == 1 else runs.truncated(max(int(fraction * m), 2))
+        fitted = _shoot(stage, coef.shape, Q, a, x0, budget / fraction, fraction == 1)
+        if isinstance(fitted, str):
+            return fitted
+        a, x0, steps, used, normal = fitted
+        iterations, budget = iterations + steps, budget - used * fraction
+    return (Q @ a).reshape(coef.shape), x0, iterations, normal
+
+
+def _shoot(runs: _Runs, shape, Q, a, x0, budget: float, every: bool):
+    """Levenberg-Marquardt over ``a`` and the initial states from ``(a, x0)``,
+    with at most ``budget`` integrations: ``(a, x0, steps, integrations,
+    normal)``, or why it fails. With ``every``, ``normal`` is over every
+    coefficient (the steps use its restriction to ``Q``)."""
+
+    def linearise(a, x0):
+        coef = (Q @ a).reshape(shape)
+        if every:
+            full = runs.normal_equations(coef, x0, None)
+            return full.restricted(Q), full
+        return runs.normal_equations(coef, x0, Q), None
+
+    normal, full = linearise(a, x0)
+    if not normal.growth <= MAX_GROWTH:
         return (
             f"perturbations of the initial states grow over {MAX_GROWTH:.0e}-fold "
             "along the runs (chaotic or unstable runs)"
         )
-    if not departure <= MAX_DEPARTURE:
+    if not normal.departure <= MAX_DEPARTURE:
         return (
-            f"the model's runs depart from the measured ones by {departure:.0%} of "
-            "their spread (chaotic runs, or a model far from them)"
+            f"the model's runs depart from the measured ones by "
+            f"{normal.departure:.0%} of their spread (chaotic runs, or a model far "
+            "from them)"
         )
-    shape = coef.shape
-    normal = runs.normal_equations((Q @ a).reshape(shape), x0, Q)
-    integrations, iterations, damping = 2, 0, FIRST_DAMPING
-    while normal.step()[2] > CONVERGED:
-        if integrations >= MAX_INTEGRATIONS:
+    integrations, steps, damping = 1, 0, FIRST_DAMPING
+    while normal.step()[2] > LINEAR:
+        if integrations >= budget:
             return NOT_CONVERGED
-        step_a, step_x, _ = normal.step(damping)
-        trial = runs.normal_equations((Q @ (a + step_a)).reshape(shape), x0 + step_x, Q)
+        step_a, step_x, predicted = normal.step(damping)
+        trial, trial_full = linearise(a + step_a, x0 + step_x)
         integrations += 1
         if not trial.rss < normal.rss:
             # Levenberg-Marquardt: shorter steps, turned towards the gradient.
             damping = max(10 * damping, FIRST_DAMPING)
             continue
         gain = normal.rss - trial.rss
-        a, x0, normal, iterations = a + step_a, x0 + step_x, trial, iterations + 1
-        if gain <= CONVERGED and damping <= FIRST_DAMPING:
+        a, x0, normal, full = a + step_a, x0 + step_x, trial, trial_full
+        steps += 1
+        if gain <= LINEAR and damping <= FIRST_DAMPING:
             break  # what is left lies along directions the runs hardly see
+        left = normal.step()[2] if every else 0.0  # shorter runs only lead on
+        if abs(gain - predicted) <= 0.05 * predicted and left <= 30 * LINEAR:
+            break  # the linearisation holds from here on: the rest is linear
         damping = damping / 10 if damping > 1e-2 * FIRST_DAMPING else 0.0
-    return (Q @ a).reshape(shape), x0, iterations, normal.rss
+    return a, x0, steps, integrations, full
 
 
 @dataclass
@@ -295,6 +345,21 @@ class _NormalEquations:
     k: np.ndarray
     rss: float
     n: int
+    #: RMS distance of the model runs from the measured ones over each
+    #: state's spread (largest state).
+    departure: float = 0.0
+    #: Largest sensitivity of the runs to their initial states.
+    growth: float = 0.0
+
+    def restricted(self, Q: np.ndarray) -> _NormalEquations:
+        """The same linearisation over the coordinates ``a`` of ``vec C = Q a``
+        (for equations over every coefficient)."""
+        n = self.n
+        T = np.zeros((self.K.shape[1], n + Q.shape[1]))
+        T[:n, :n] = np.eye(n)
+        T[n:, n:] = Q
+        K = np.swapaxes(T, 0, 1)[None] @ self.K @ T[None]
+        return _NormalEquations(K, self.k @ T, self.rss, n, self.departure, self.growth)
 
     def _profiled(self, damping: float):
         """Information and score of the shared coordinates with the initial
@@ -341,6 +406,7 @@ class _Runs:
     """
 
     def __init__(self, basis: Monomials, trajectories, times, sigma):
+        self.trajectories, self.times_given = trajectories, times
         lengths = [len(x) for x in trajectories]
         m = max(lengths)
         self.basis, self.sigma = basis, sigma
@@ -358,7 +424,20 @@ class _Runs:
             whitened = self.observed / sigma
         whitened[~self.mask] = 0.0
         self.whitened = whitened.reshape(len(trajectories), -1)
+        self.nodes = None
         self._tables()
+
+    def truncated(self, samples: int) -> _Runs:
+        """The first ``samples`` samples of every run (the noise and spread of
+        the whole runs kept)."""
+        out = _Runs(
+            self.basis,
+            [x[:samples] for x in self.trajectories],
+            [t[:samples] for t in self.times_given],
+            self.sigma,
+        )
+        out.spread = self.spread
+        return out
 
     def _tables(self):
         # The runs are evaluated over every monomial up to the library's
@@ -402,8 +481,8 @@ class _Runs:
 
     def _rate(self, W, Z, directions):
         """Time derivative of ``Z = [x | dx/dx0 | dx/d(coordinates)]``
-        (runs, n, 1 + n + d): coordinates along ``directions`` (P, d) of
-        ``vec C``, or along every coefficient (None)."""
+        (runs, n, 1 + n + d): coordinates along the directions of ``vec C``
+        (laid out as in ``integrate``), or along every coefficient (None)."""
         n = self.n
         theta = self._theta(Z[:, :, 0])
         values = theta @ W
@@ -412,27 +491,30 @@ class _Runs:
         dZ[:, :, 1:] = values[:, n:].reshape(-1, n, n) @ Z[:, :, 1:]
         if directions is None:
             dZ[:, self.rows, self.cols] += theta[:, self.features]
-        elif directions.shape[1]:
-            # d/da of C Theta along vec C = D a: sum_k Theta_k D[(i, k), q].
-            shaped = directions.reshape(n, len(self.columns), -1)
-            dZ[:, :, 1 + n :] += np.einsum(
-                "sk,ikq->siq", theta[:, self.columns], shaped
-            )
+        elif directions.size:
+            # d/da of C Theta along vec C = D a: sum_k Theta_k D[(i, k), q],
+            # with D laid out as (k, (i, q)) by ``integrate``.
+            product = theta[:, self.columns] @ directions
+            dZ[:, :, 1 + n :] += product.reshape(len(Z), n, -1)
         return dZ
 
     def _nodes(self, W) -> np.ndarray:
         """Sample indices where Runge-Kutta steps start and end.
 
         Steps span several samples when the data are sampled finely: ``h``
-        times the largest Jacobian norm over the samples stays below
-        ``STEP_SCALE`` (local error about ``STEP_SCALE^5 / 120``); the samples
+        times the largest spectral radius of the Jacobian over the samples
+        stays below ``STEP_SCALE`` (local error about ``STEP_SCALE^5 / 120``
+        of the state, as for ``x' = lambda x``); the samples
         in between come from the step's cubic Hermite interpolant, whose error
         is of the same order. Both commute with linear changes of
         coordinates, so the runs of a symmetric model stay exactly symmetric.
         """
-        jac = (self._theta(self.observed) @ W)[..., self.n :]
-        rate = np.sqrt(np.max(np.sum(jac**2, axis=-1), axis=0))  # per sample
-        rate = np.where(np.isfinite(rate), rate, np.inf)
+        n = self.n
+        jac = (self._theta(self.observed) @ W)[..., n:].reshape(*self.mask.shape, n, n)
+        finite = np.all(np.isfinite(jac), axis=(-2, -1))
+        radius = np.abs(np.linalg.eigvals(np.where(finite[..., None, None], jac, 0)))
+        radius = np.where(finite, np.max(radius, axis=-1), np.inf)
+        rate = np.max(radius, axis=0)  # per sample, over the runs
         span = np.max(self.times, axis=0)
         nodes, a = [0], 0
         for b in range(1, len(span)):
@@ -453,6 +535,9 @@ class _Runs:
         n, m, runs = self.n, self.observed.shape[1], len(x0)
         W = self._field_and_jacobian(coef)
         d = coef.size if directions is None else directions.shape[1]
+        if directions is not None:  # (P, d) -> (features, n * d) for _rate
+            F = len(self.columns)
+            directions = directions.reshape(n, F, d).transpose(1, 0, 2).reshape(F, -1)
         Z = np.zeros((runs, n, 1 + n + d))
         Z[:, :, 0] = x0
         Z[:, :, 1 : 1 + n] = np.eye(n)
@@ -462,31 +547,18 @@ class _Runs:
         def rate(W, Z):
             return self._rate(W, Z, directions)
 
+        if self.nodes is None:  # the step sizes of the first model, kept
+            self.nodes = self._nodes(W)
+        nodes = self.nodes
+        rates = np.empty((runs, len(nodes), n, 1 + n + d))
         with np.errstate(all="ignore"):
-            start_rate = rate(W, Z)
-            nodes = self._nodes(W)
-            for a, b in zip(nodes[:-1], nodes[1:], strict=True):
+            rates[:, 0] = rate(W, Z)
+            for i, (a, b) in enumerate(zip(nodes[:-1], nodes[1:], strict=True)):
                 h = self.times[:, b] - self.times[:, a]
-                end = _rk4_step(rate, W, Z, start_rate, h)
-                end_rate = rate(W, end)
-                if b - a > 1:
-                    path[:, a + 1 : b] = _hermite(
-                        Z, start_rate, end, end_rate, self.times[:, a : b + 1], h
-                    )
-                Z, start_rate, path[:, b] = end, end_rate, end
+                Z = path[:, b] = _rk4_step(rate, W, Z, rates[:, i], h)
+                rates[:, i + 1] = rate(W, Z)
+            _hermite_fill(path, rates, nodes, self.times)
         return path
-
-    def preview(self, coef, x0) -> tuple[float, float]:
-        """``(departure, growth)`` of the model runs from ``x0``: their RMS
-        distance from the measured runs over each state's spread (largest
-        state), and the largest sensitivity to the initial states."""
-        path = self.integrate(coef, x0, np.zeros((coef.size, 0)))
-        with np.errstate(all="ignore"):
-            miss = (path[:, :, :, 0] - self.observed)[self.mask]
-            departure = np.max(np.sqrt(np.mean(miss**2, axis=0)) / self.spread)
-            growth = np.max(np.abs(path[:, :, :, 1:]))
-        departure = float(departure) if np.isfinite(departure) else np.inf
-        return departure, float(growth)
 
     def normal_equations(self, coef, x0, directions) -> _NormalEquations:
         """Linearisation at ``coef`` and ``x0`` over the initial states and
@@ -494,6 +566,9 @@ class _Runs:
         n, m, runs = self.n, self.observed.shape[1], len(x0)
         path = self.integrate(coef, x0, directions)
         with np.errstate(all="ignore"):
+            miss = (path[:, :, :, 0] - self.observed)[self.mask]
+            departure = np.max(np.sqrt(np.mean(miss**2, axis=0)) / self.spread)
+            growth = np.max(np.abs(path[:, :, :, 1 : 1 + n]))
             # Whitened: [model state | its sensitivities], padding zeroed.
             path /= self.sigma[:, None]
             path[~self.mask] = 0.0
@@ -505,7 +580,8 @@ class _Runs:
             rss = float(np.sum(r**2))
         if not np.isfinite(rss):
             rss = np.inf
-        return _NormalEquations(K, k, rss, n)
+        departure = float(departure) if np.isfinite(departure) else np.inf
+        return _NormalEquations(K, k, rss, n, departure, float(growth))
 
 
 def _rk4_step(rate, W, Z, k1, h):
@@ -518,20 +594,24 @@ def _rk4_step(rate, W, Z, k1, h):
     return Z + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
-def _hermite(start, start_rate, end, end_rate, times, h):
-    """Cubic Hermite interpolant of a step at the interior ``times`` (runs,
-    k + 1): ``(runs, k - 1, ...)``."""
+def _hermite_fill(path, rates, nodes, times) -> None:
+    """Fill the samples between the nodes of ``path`` (runs, m, ...) with the
+    cubic Hermite interpolant of each step (values and ``rates`` at the
+    nodes), all steps at once."""
+    inside = np.setdiff1d(np.arange(path.shape[1]), nodes)
+    if not inside.size:
+        return
+    step = np.searchsorted(nodes, inside) - 1  # the step each sample is in
+    a, b = nodes[step], nodes[step + 1]
+    h = times[:, b] - times[:, a]  # (runs, samples)
     with np.errstate(invalid="ignore", divide="ignore"):
-        s = (times[:, 1:-1] - times[:, :1]) / h[:, None]
-    s = np.nan_to_num(s)[:, :, None, None]  # (runs, k - 1, 1, 1)
-    hh = h[:, None, None, None]
-    start, end = start[:, None], end[:, None]
-    start_rate, end_rate = start_rate[:, None], end_rate[:, None]
-    return (
-        (2 * s**3 - 3 * s**2 + 1) * start
-        + (s**3 - 2 * s**2 + s) * hh * start_rate
-        + (-2 * s**3 + 3 * s**2) * end
-        + (s**3 - s**2) * hh * end_rate
+        s = np.nan_to_num((times[:, inside] - times[:, a]) / h)
+    s, h = s[:, :, None, None], h[:, :, None, None]
+    path[:, inside] = (
+        (2 * s**3 - 3 * s**2 + 1) * path[:, a]
+        + (s**3 - 2 * s**2 + s) * h * rates[:, step]
+        + (-2 * s**3 + 3 * s**2) * path[:, b]
+        + (s**3 - s**2) * h * rates[:, step + 1]
     )
 
 

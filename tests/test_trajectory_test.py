@@ -36,14 +36,15 @@ def _exact(coef, x0, t):
 
 def test_model_runs_match_an_accurate_integrator():
     """Runge-Kutta steps over several samples plus Hermite interpolation stay
-    within 1e-5 of the states' RMS (0.1 % noise is a hundred times more)."""
+    within 1e-4 of the states' RMS: a hundredth of the noise at 1 %, and the
+    runs are consulted only for noisier rows."""
     coef = datasets.get_system("hopf", eps=0.03).coefficients(3)
     t = np.arange(0.0, 6.0, 0.01)
     x0 = np.array([[1.5, -0.3], [0.2, 0.1]])
     exact = [_exact(coef, x, t) for x in x0]
     runs = _Runs(BASIS, exact, [t, t], np.ones(2))
     error = np.sqrt(runs.normal_equations(coef, x0, None).rss / runs.n_values)
-    assert error < 1e-5 * np.sqrt(np.mean(np.vstack(exact) ** 2))
+    assert error < 1e-4 * np.sqrt(np.mean(np.vstack(exact) ** 2))
     assert len(runs._nodes(runs._field_and_jacobian(coef))) < len(t) / 3
 
 
@@ -72,10 +73,10 @@ def test_sensitivities_match_finite_differences():
         )
     jac = np.array(columns).T
     np.testing.assert_allclose(
-        normal.K[0], jac.T @ jac, rtol=2e-5, atol=1e-6 * np.abs(jac.T @ jac).max()
+        normal.K[0], jac.T @ jac, rtol=5e-4, atol=1e-6 * np.abs(jac.T @ jac).max()
     )
     np.testing.assert_allclose(
-        normal.k[0], jac.T @ whitened_residual(params), rtol=2e-5, atol=1e-3
+        normal.k[0], jac.T @ whitened_residual(params), rtol=5e-4, atol=1e-3
     )
 
 
@@ -130,6 +131,14 @@ def test_discovery_rejects_the_slightly_broken_rotation_and_says_why():
         v.get("trajectory", {}).get("accepted") is False for v in report["verdicts"]
     )
     assert "checked on the runs" in checked.summary()
+    import matplotlib.pyplot as plt
+
+    from symsindy.plotting import plot_spectrum
+
+    fig = plot_spectrum(checked)
+    text = "\n".join(t.get_text() for t in fig.axes[0].texts)
+    plt.close(fig)
+    assert "broken: T = 18.4 on 14 dof, p = 0.22, +10%; runs: S = 51.6" in text
 
 
 def test_discovery_keeps_a_true_rotation_the_runs_agree_with():

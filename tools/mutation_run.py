@@ -92,9 +92,11 @@ MODULES: dict[str, list[str]] = {
     ],
     "state_noise.py": ["tests/test_state_noise.py"],
     "weak_form.py": ["tests/test_regression_data.py"],
+    "trajectory_test.py": ["tests/test_trajectory_test.py"],
     "discover/continuous.py": [
         "tests/test_discover.py",
         "tests/test_discover_statistics.py",
+        "tests/test_trajectory_test.py",
     ],
     "discover/discrete.py": [
         "tests/test_discover.py",

@@ -205,6 +205,8 @@ class DiscreteResult:
     verdicts: list[Verdict] = field(default_factory=list)
     test: SubspaceTest | None = None
     holding: list[np.ndarray] = field(default_factory=list)
+    #: The symmetric subspace of ``test`` (its ``Q``).
+    basis: object = None
 
 
 def _check_candidates(candidates, n, n_inputs=0):
@@ -464,7 +466,7 @@ def _joint_test(problem, ctx, algebra, elements):
 
 
 def decide_discrete_by_test(
-    problem, ctx, algebra, base_test, discrete
+    problem, ctx, algebra, base_test, discrete, base_basis=None
 ) -> DiscreteResult:
     """Greedy closure of the tested elements into a group (module docstring)."""
     cands, family = candidates_for(problem, discrete)
@@ -481,7 +483,7 @@ def decide_discrete_by_test(
     accepted: list[np.ndarray] = []
     holding: list[np.ndarray] = []
     verdicts: list[Verdict] = []
-    group_test = base_test
+    group_test, group_basis = base_test, base_basis
     n_tests = 0
     refit_changed = True
     while pending:
@@ -528,7 +530,7 @@ def decide_discrete_by_test(
         if verdict == "symmetric":
             accepted.append(cands[i])
             holding.append(cands[i])
-            current, group_test = test.coef, test
+            current, group_test, group_basis = test.coef, test, basis
             refit_changed = True
     n_rejected = int(np.sum(bounds > crit_all))
     if n_rejected:
@@ -537,7 +539,14 @@ def decide_discrete_by_test(
     gens = generators_modulo_identity_component(holding, algebra, problem.n)
     group_order = FiniteMatrixGroup(generating_set(holding, problem.n), problem.n).order
     return DiscreteResult(
-        gens, residuals, group_order, family, verdicts, group_test, holding
+        gens,
+        residuals,
+        group_order,
+        family,
+        verdicts,
+        group_test,
+        holding,
+        group_basis,
     )
 
 

@@ -182,6 +182,10 @@ class DiscoveryReport:
     input_action : SymmetryGroup or None
         How the returned group acts on the control inputs (one generator per
         generator, one element per discrete generator); None: unchanged.
+    group_trajectory : TrajectoryTest or None
+        The measured runs' test of the returned group (when they were
+        consulted and accepted it; when they reject it, every accepted
+        candidate is checked and carries its own test).
     trajectory_check : str
         How the measured runs checked the accepted candidates
         (:mod:`symsindy.trajectory_test`): "checked on the runs: ...", "not
@@ -212,6 +216,7 @@ class DiscoveryReport:
     n_inputs: int = 0
     input_action: object = None
     trajectory_check: str = ""
+    group_trajectory: TrajectoryTest | None = None
 
     def inputs_line(self) -> str | None:
         """E.g. ``"inputs: unchanged"`` (None without control inputs)."""
@@ -272,7 +277,10 @@ class DiscoveryReport:
             if self.trajectory_check:
                 lines.append(self.trajectory_check)
             if self.group_test is not None:
-                lines.append(f"the returned group: {self.group_test.sentence()}")
+                runs = ""
+                if self.group_trajectory is not None:
+                    runs = f"; {self.group_trajectory.sentence()}"
+                lines.append(f"the returned group: {self.group_test.sentence()}{runs}")
             lines += [f"  {v.sentence()}" for v in self.verdicts]
         spectrum = ", ".join(f"{s:.2e}" for s in self.relative_singular_values)
         tol = "" if np.isnan(self.tol) else f", tol {self.tol:.1e}"
@@ -328,6 +336,9 @@ class DiscoveryReport:
                 "relative_increase": self.group_test.relative_increase,
                 "excess_sigma": self.group_test.excess_sigma,
                 "resolution": _finite(self.group_test.resolution),
+                "trajectory": None
+                if self.group_trajectory is None
+                else self.group_trajectory.to_dict(),
             },
             "verdicts": [v.to_dict() for v in self.verdicts],
             "trajectory_check": self.trajectory_check or None,

@@ -22,6 +22,7 @@ from .continuous import (
     decide_by_test,
     decide_by_tolerance,
     reference_norm,
+    runs_test,
 )
 from .discrete import decide_discrete_by_test, decide_discrete_by_tolerance
 from .inputs import DiscoveryProblem, build_problem
@@ -85,6 +86,35 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
     if tau is None and problem.series is not None and not np.all(noise.floored):
         ctx.series = (*problem.series, data.state_noise.variance)
     return ctx
+
+
+def _decide_by_tests(problem: DiscoveryProblem, ctx: TestContext, discrete):
+    """Continuous and discrete decisions by the tests, checked on the runs.
+
+    The returned group is checked on the measured runs once (``runs_test``);
+    only when the runs reject it is every accepted candidate checked, and
+    the decisions are taken again with those checks.
+    """
+
+    def decide():
+        cont = decide_by_test(problem, ctx)
+        disc = None
+        if discrete is not None:
+            disc = decide_discrete_by_test(
+                problem, ctx, cont.algebra, cont.test, discrete, cont.basis
+            )
+        return cont, disc
+
+    cont, disc = decide()
+    test, basis = (disc.test, disc.basis) if disc is not None else (None, None)
+    if test is None:
+        test, basis = cont.test, cont.basis
+    group_runs = None if test is None else runs_test(problem, ctx, test, basis)
+    if group_runs is not None and not group_runs.accepted:
+        ctx.runs_each = True
+        cont, disc = decide()
+        group_runs = None
+    return cont, disc, group_runs
 
 
 def _tolerance(problem: DiscoveryProblem, tol) -> float:
@@ -288,9 +318,10 @@ def discover_symmetries(
             stacklevel=2,
         )
     if ctx is not None:
-        cont = decide_by_test(problem, ctx)
+        cont, disc, group_runs = _decide_by_tests(problem, ctx, discrete)
     else:
         cont = decide_by_tolerance(problem, _tolerance(problem, tol), snap)
+        group_runs = None
     algebra = cont.algebra
     consts, closure = algebra.structure_constants()
     if closure > CLOSURE_WARNING and algebra.dim > 1:
@@ -299,13 +330,11 @@ def discover_symmetries(
             f"{closure:.1e}); tol may be too loose or the candidates truncated",
             stacklevel=2,
         )
-    disc = None
-    if discrete is not None:
-        if ctx is not None:
-            disc = decide_discrete_by_test(problem, ctx, algebra, cont.test, discrete)
-        else:
-            dtol = _tolerance(problem, tol) if discrete_tol is None else discrete_tol
-            disc = decide_discrete_by_tolerance(problem, algebra, discrete, dtol)
+    if discrete is not None and ctx is None:
+        dtol = _tolerance(problem, tol) if discrete_tol is None else discrete_tol
+        disc = decide_discrete_by_tolerance(problem, algebra, discrete, dtol)
+    elif ctx is None:
+        disc = None
     boot, boot_dims = None, None
     if n_bootstrap:
         tau = None if ctx is None else ctx.noise.tau
@@ -335,6 +364,7 @@ def discover_symmetries(
         discrete_family="" if disc is None else disc.family,
         bootstrap_dims=boot_dims,
         trajectory_check="" if ctx is None else ctx.runs_note,
+        group_trajectory=group_runs,
     )
     discrete_found = [] if disc is None else disc.generators
     algebra, discrete_found, inputs = problem.restrict(algebra, discrete_found)

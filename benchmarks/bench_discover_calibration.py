@@ -70,7 +70,10 @@ Methods
     old rule: ``discover_symmetries(model, method="tolerance", tol=2e-2,
     x=states)`` (the data only as sample points of the L2 inner product);
     new rule: ``discover_symmetries(model, x=states, t=t)`` (or ``x_dot=``
-    in the exact regime): the likelihood-ratio test at alpha = 1e-3;
+    in the exact regime): the likelihood-ratio test at alpha = 1e-3, with
+    the returned group checked on the measured runs (a score test at the
+    same level, ``trajectory_check=True``, where the rows' resolution
+    exceeds three margins);
     trivial: dimension 0, no discrete symmetry.
 
 Metrics (per regime and pooled, against either truth)

@@ -81,7 +81,8 @@ def test_summary_of_the_likelihood_ratio_tests():
     assert lines[1] == report.noise.describe()
     assert lines[2] == report.trajectory_check
     assert lines[2].startswith("checked on the runs: shooting fit of 3 runs")
-    assert lines[3] == f"the returned group: {report.group_test.sentence()}"
+    runs = report.group_trajectory.sentence()
+    assert lines[3] == f"the returned group: {report.group_test.sentence()}; {runs}"
     assert report.signal_p_value < 1e-3
     assert not any("indistinguishable from noise" in line for line in lines)
     for v in report.verdicts:

@@ -142,14 +142,18 @@ def test_discovery_rejects_the_slightly_broken_rotation_and_says_why():
 
 
 def test_discovery_keeps_a_true_rotation_the_runs_agree_with():
+    """The returned group is checked once; its candidates are not re-checked."""
     xs, t = _runs(eps=0.0, noise=0.05, seed=3, n_runs=6, t_end=8.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         G = discover_symmetries(xs, t=t)
     assert G.dim == 1
-    rotation = next(v for v in G.report.verdicts if "rotation" in v.description)
-    assert rotation.trajectory is not None and rotation.trajectory.accepted
-    assert "the trajectories agree" in rotation.sentence()
+    runs = G.report.group_trajectory
+    assert runs is not None and runs.accepted and runs.dof == 16
+    assert all(v.trajectory is None for v in G.report.verdicts)
+    assert "the trajectories agree (S = " in G.summary()
+    report = json.loads(json.dumps(G.report.to_dict()))
+    assert report["group_test"]["trajectory"]["accepted"] is True
 
 
 def test_noise_free_chaotic_and_unfittable_runs_are_not_checked():

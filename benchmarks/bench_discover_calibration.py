@@ -93,8 +93,9 @@ Metrics (per regime and pooled, against either truth)
     time is what the call would take alone on the machine; the 2-core
     reference machine was shared); a call over ``--timeout`` CPU seconds is
     stopped and counts as wrong. Per-case results, with the new rule's verdict
-    sentences and the power of every element it judged (``new_power``:
-    verdict, detectable breaking, whether the element holds), go to
+    sentences, how the measured runs checked its group (``new_runs``) and the
+    power of every element it judged (``new_power``: verdict, detectable
+    breaking, whether the element holds), go to
     ``benchmarks/results/discover_calibration.csv``.
 """
 
@@ -801,9 +802,18 @@ def _method_row(method, G, seconds, status, truth_basis, bench):
             out["new_tau_max"] = float(np.max(noise.tau))
             out["new_floored"] = int(np.sum(noise.floored))
         out["new_signal_p"] = G.report.signal_p_value
+        out["new_runs"] = _runs_column(G.report)
     else:
         out["old_generators"] = "; ".join(G.describe().splitlines())
     return out
+
+
+def _runs_column(report) -> str:
+    """How the measured runs checked the returned group ("" if not consulted)."""
+    runs = report.group_trajectory
+    if runs is not None:
+        return f"{report.trajectory_check}; returned group: {runs.sentence()}"
+    return report.trajectory_check
 
 
 def _data_scores(method, G, data_basis, bench, unseen) -> dict:

@@ -229,13 +229,14 @@ def trajectory_test(
     >>> test.accepted, np.round(test.coef, 1).tolist()
     (True, [[0.0, -1.0, 0.2]])
     """
-    coef = np.array(coef, dtype=float)
+    trajectories, times, coef, Q, variance = _checked(
+        basis, trajectories, times, coef, Q, variance
+    )
     if coef.size > MAX_PARAMETERS:
         return f"more than {MAX_PARAMETERS} coefficients"
     runs = _Runs(basis, trajectories, times, np.sqrt(variance))
     if np.any(variance <= (MIN_NOISE * runs.spread) ** 2):
         return "the states carry no measurable noise"
-    Q = np.asarray(sparse.csr_matrix(Q).toarray())
     fit = _fit_symmetric(runs, coef, Q)
     if isinstance(fit, str):
         return fit
@@ -259,6 +260,35 @@ def trajectory_test(
         iterations,
         len(trajectories),
     )
+
+
+def _checked(basis, trajectories, times, coef, Q, variance):
+    """The arguments of :func:`trajectory_test` as arrays, or one clear error."""
+    from .trajectories import as_trajectory_list
+
+    trajectories = as_trajectory_list(trajectories)
+    n = trajectories[0].shape[1]
+    if basis.n_vars != n:
+        raise ValueError(
+            f"basis is over {basis.n_vars} variables but the trajectories have {n}"
+        )
+    times = [np.asarray(t, dtype=float) for t in times]
+    if len(times) != len(trajectories) or any(
+        t.shape != (len(x),) for t, x in zip(times, trajectories, strict=False)
+    ):
+        raise ValueError("times must hold one time per sample of every trajectory")
+    coef = np.array(coef, dtype=float)
+    if coef.shape != (n, len(basis)):
+        raise ValueError(f"coef must have shape {(n, len(basis))}, got {coef.shape}")
+    Q = np.asarray(sparse.csr_matrix(Q).toarray())
+    if Q.shape[0] != coef.size:
+        raise ValueError(f"Q must have {coef.size} rows (vec C), got {Q.shape[0]}")
+    variance = np.asarray(variance, dtype=float)
+    if variance.shape != (n,) or not np.all(np.isfinite(variance) & (variance >= 0)):
+        raise ValueError(
+            f"variance must hold {n} finite non-negative values, got {variance!r}"
+        )
+    return trajectories, times, coef, Q, variance
 
 
 def _fit_symmetric(runs: _Runs, coef, Q):

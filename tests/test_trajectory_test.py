@@ -204,3 +204,31 @@ def test_trajectory_check_must_be_a_bool():
     xs, t = _runs(eps=0.0, noise=0.01, seed=0, n_runs=2)
     with pytest.raises(ValueError, match="trajectory_check must be True or False"):
         discover_symmetries(xs, t=t, trajectory_check="yes")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"coef": np.zeros((2, 5))}, "coef must have shape"),
+        ({"Q": np.zeros((7, 1))}, "Q must have 20 rows"),
+        ({"variance": np.array([1e-4])}, "variance must hold 2"),
+        ({"variance": np.array([1e-4, np.nan])}, "variance must hold 2"),
+        ({"times": [np.arange(5.0)]}, "one time per sample"),
+        ({"basis": Monomials(3, 3)}, "basis is over 3 variables"),
+    ],
+)
+def test_bad_arguments_are_named(change, message):
+    xs, t = _runs(eps=0.0, noise=0.01, seed=0, n_runs=1, t_end=1.0)
+    args = dict(
+        basis=BASIS,
+        trajectories=xs,
+        times=[t],
+        coef=datasets.get_system("hopf").coefficients(3),
+        Q=ROTATION,
+        variance=np.array([1e-4, 1e-4]),
+        dof=16,
+        alpha=1e-3,
+    )
+    args.update(change)
+    with pytest.raises(ValueError, match=message):
+        trajectory_test(**args)

@@ -232,3 +232,53 @@ def test_bad_arguments_are_named(change, message):
     args.update(change)
     with pytest.raises(ValueError, match=message):
         trajectory_test(**args)
+
+
+def test_nan_in_a_trajectory_is_refused():
+    xs, t = _runs(eps=0.0, noise=0.01, seed=0, n_runs=1, t_end=1.0)
+    xs[0][5, 1] = np.nan
+    coef = datasets.get_system("hopf").coefficients(3)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        trajectory_test(BASIS, xs, [t], coef, ROTATION, np.ones(2), 16, 1e-3)
+
+
+def test_sensitivities_along_directions_are_the_projected_full_ones():
+    """The symmetric fit's sensitivities (to the coordinates along Q) are
+    those to every coefficient, projected on Q."""
+    coef = datasets.get_system("hopf", eps=0.03).coefficients(3)
+    xs, t = _runs(eps=0.03, noise=0.01, seed=1, n_runs=2, t_end=3.0)
+    runs = _Runs(BASIS, xs, [t, t], np.array([0.02, 0.03]))
+    x0 = np.array([x[0] for x in xs])
+    Q = ROTATION.toarray()
+    along = runs.normal_equations(coef, x0, Q)
+    projected = runs.normal_equations(coef, x0, None).restricted(Q)
+    np.testing.assert_allclose(along.K, projected.K, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(along.k, projected.k, rtol=1e-9, atol=1e-9)
+
+
+def test_the_fit_works_through_a_quarter_a_half_then_all_of_the_runs(monkeypatch):
+    lengths = []
+    original = _Runs.normal_equations
+
+    def spy(self, coef, x0, directions):
+        lengths.append(self.observed.shape[1])
+        return original(self, coef, x0, directions)
+
+    monkeypatch.setattr(_Runs, "normal_equations", spy)
+    _rotation_test(0.0, 0.02, seed=3, alpha=1e-3, n_runs=2, t_end=4.0)
+    assert lengths[0] == 400  # the whole runs, for chaos, first
+    stages = [m for i, m in enumerate(lengths) if i and m != lengths[i - 1]]
+    assert stages == [100, 200, 400]
+
+
+def test_the_score_does_not_depend_on_where_the_fit_stops(monkeypatch):
+    """Against a fit converged to 1e-6 of a chi-square unit."""
+    import symsindy.trajectory_test as module
+
+    fast = _rotation_test(0.01, 0.05, seed=1, alpha=1e-3)
+    monkeypatch.setattr(module, "LINEAR", 1e-6)
+    monkeypatch.setattr(module, "MAX_INTEGRATIONS", 60)
+    converged = _rotation_test(0.01, 0.05, seed=1, alpha=1e-3)
+    assert converged.iterations > fast.iterations
+    assert abs(fast.statistic - converged.statistic) < 0.5
+    np.testing.assert_allclose(fast.coef, converged.coef, atol=2e-3)

@@ -309,7 +309,8 @@ def _fit_symmetric(runs: _Runs, coef, Q):
     m = runs.observed.shape[1]
     # The whole runs first, without coefficient sensitivities (cheap): chaotic
     # runs show here, not on their first quarter.
-    why = _unfit(runs.normal_equations(coef, x0, np.zeros((coef.size, 0))))
+    start = (Q @ a).reshape(coef.shape)
+    why = _unfit(runs.normal_equations(start, x0, np.zeros((coef.size, 0))))
     if why:
         return why
     budget, iterations = float(MAX_INTEGRATIONS), 0
@@ -357,7 +358,8 @@ def _shoot(runs: _Runs, shape, Q, a, x0, budget: float, every: bool):
     if why:
         return why
     integrations, steps, damping = 1, 0, FIRST_DAMPING
-    while normal.step()[2] > LINEAR:
+    left = normal.step()[2]  # what the undamped step would gain
+    while left > LINEAR:
         if integrations >= budget:
             return NOT_CONVERGED
         step_a, step_x, predicted = normal.step(damping)
@@ -369,11 +371,11 @@ def _shoot(runs: _Runs, shape, Q, a, x0, budget: float, every: bool):
             continue
         gain = normal.rss - trial.rss
         a, x0, normal, full = a + step_a, x0 + step_x, trial, trial_full
-        steps += 1
+        steps, left = steps + 1, trial.step()[2]
         if gain <= LINEAR and damping <= FIRST_DAMPING:
             break  # what is left lies along directions the runs hardly see
-        left = normal.step()[2] if every else 0.0  # shorter runs only lead on
-        if abs(gain - predicted) <= 0.05 * predicted and left <= 30 * LINEAR:
+        near = not every or left <= 30 * LINEAR  # shorter runs only lead on
+        if abs(gain - predicted) <= 0.05 * predicted and near:
             break  # the linearisation holds from here on: the rest is linear
         damping = damping / 10 if damping > 1e-2 * FIRST_DAMPING else 0.0
     return a, x0, steps, integrations, full

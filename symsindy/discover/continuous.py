@@ -45,7 +45,13 @@ from .snapping import (
     snap,
 )
 
-__all__ = ["ContinuousResult", "TestContext", "decide_by_tolerance", "decide_by_test"]
+__all__ = [
+    "ContinuousResult",
+    "RunsCheck",
+    "TestContext",
+    "decide_by_tolerance",
+    "decide_by_test",
+]
 
 #: The runs check accepted candidates when the rows' resolution exceeds this
 #: multiple of the tests' margin (see ``runs_test``).
@@ -53,6 +59,25 @@ RUNS_CHECK_RESOLUTION = 3.0
 
 #: How the report starts the line of runs that could not carry the test.
 NOT_CHECKED = "not checked on the runs"
+
+
+@dataclass
+class RunsCheck:
+    """The measured runs behind the rows, and how they checked the accepted
+    candidates (see :func:`runs_test`)."""
+
+    trajectories: list
+    #: The time of every sample.
+    times: list
+    #: Noise variance of each state.
+    variance: np.ndarray
+    #: How the runs checked the candidates, for the report ("": not consulted).
+    note: str = ""
+    #: Check every accepted candidate (after the returned group failed);
+    #: otherwise only the returned group is checked.
+    each: bool = False
+    #: The tests so far, by symmetric subspace.
+    tests: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -67,18 +92,8 @@ class TestContext:
     undecidable: str = ""
     #: p-value of "the derivatives are pure noise" (``signal_test``).
     signal_p_value: float = 0.0
-    #: The measured runs ``(trajectories, times)`` and their state-noise
-    #: variance, for the check of accepted symmetries on the runs (None: no
-    #: check).
-    series: tuple | None = None
-    #: How the runs checked the accepted candidates, for the report ("": not
-    #: consulted).
-    runs_note: str = ""
-    #: Check every accepted candidate on the runs (after the returned group
-    #: failed there); otherwise only the returned group is checked.
-    runs_each: bool = False
-    #: The runs' tests so far, by symmetric subspace.
-    runs_tests: dict = field(default_factory=dict)
+    #: The measured runs, to check accepted candidates on (None: no check).
+    runs: RunsCheck | None = None
 
     @property
     def informative(self) -> bool:
@@ -327,37 +342,37 @@ def runs_test(problem, ctx, test, basis):
     codimension. When the runs cannot carry the test, the first reason is kept
     for the report and they are not tried again.
     """
-    if ctx.series is None or ctx.runs_note.startswith(NOT_CHECKED):
+    runs = ctx.runs
+    if runs is None or runs.note.startswith(NOT_CHECKED):
         return None
     if not test.resolution > RUNS_CHECK_RESOLUTION * ctx.noise.margin:
         return None
     Q = sparse.csr_matrix(basis.Q)
     key = (Q.shape, Q.indptr.tobytes(), Q.indices.tobytes(), Q.data.tobytes())
-    if key not in ctx.runs_tests:  # the same subspace is tested once
-        trajectories, times, variance = ctx.series
-        ctx.runs_tests[key] = trajectory_test(
+    if key not in runs.tests:  # the same subspace is tested once
+        runs.tests[key] = trajectory_test(
             problem.space.basis,
-            trajectories,
-            times,
+            runs.trajectories,
+            runs.times,
             test.coef,
             Q,
-            variance,
+            runs.variance,
             test.codimension,
             ctx.alpha,
         )
-    outcome = ctx.runs_tests[key]
+    outcome = runs.tests[key]
     if isinstance(outcome, str):
-        ctx.runs_note = f"{NOT_CHECKED}: {outcome}"
+        runs.note = f"{NOT_CHECKED}: {outcome}"
         return None
-    ctx.runs_note = ctx.runs_note or f"checked on the runs: {outcome.describe()}"
+    runs.note = runs.note or f"checked on the runs: {outcome.describe()}"
     return outcome
 
 
 def runs_agree(problem, ctx, test, basis, verdict) -> bool:
     """Whether the runs agree with an accepted candidate, once the returned
-    group failed on them (``ctx.runs_each``; see :func:`runs_test`); a
+    group failed on them (``RunsCheck.each``; see :func:`runs_test`); a
     rejection makes ``verdict`` "broken"."""
-    if not ctx.runs_each:
+    if ctx.runs is None or not ctx.runs.each:
         return True
     outcome = runs_test(problem, ctx, test, basis)
     if outcome is None:

@@ -18,6 +18,7 @@ from ..regression_data import CorrectedStatistics, without_edge_rows
 from ..tolerances import EXACT_MODEL_TOL
 from .bootstrap import bootstrap_spectra
 from .continuous import (
+    RunsCheck,
     TestContext,
     decide_by_test,
     decide_by_tolerance,
@@ -84,7 +85,7 @@ def evidence(problem: DiscoveryProblem, tau=None) -> TestContext:
     # with tau given, resamples rows, not runs), and only when the rows carry
     # noise above the margin (noise-free rows decide by themselves).
     if tau is None and problem.series is not None and not np.all(noise.floored):
-        ctx.series = (*problem.series, data.state_noise.variance)
+        ctx.runs = RunsCheck(*problem.series, data.state_noise.variance)
     return ctx
 
 
@@ -111,7 +112,7 @@ def _decide_by_tests(problem: DiscoveryProblem, ctx: TestContext, discrete):
         test, basis = cont.test, cont.basis
     group_runs = None if test is None else runs_test(problem, ctx, test, basis)
     if group_runs is not None and not group_runs.accepted:
-        ctx.runs_each = True
+        ctx.runs.each = True
         cont, disc = decide()
         group_runs = None
     return cont, disc, group_runs
@@ -363,7 +364,7 @@ def discover_symmetries(
         undecidable="" if ctx is None else ctx.undecidable,
         discrete_family="" if disc is None else disc.family,
         bootstrap_dims=boot_dims,
-        trajectory_check="" if ctx is None else ctx.runs_note,
+        trajectory_check="" if ctx is None or ctx.runs is None else ctx.runs.note,
         group_trajectory=group_runs,
     )
     discrete_found = [] if disc is None else disc.generators

@@ -108,6 +108,10 @@ STEP_SCALE = 0.2
 #: costs ``n_values * P^2``).
 MAX_PARAMETERS = 600
 
+#: Numbers of the model runs held in memory at once (a block of samples of
+#: every run with its sensitivities; 32 MB).
+BLOCK_VALUES = 2**22
+
 #: Abstain when a state's noise is below this fraction of its spread.
 MIN_NOISE = 1e-5
 
@@ -580,11 +584,14 @@ class _Runs:
             else np.array(nodes)
         )
 
-    def integrate(self, coef, x0, directions) -> np.ndarray:
-        """Model runs from ``x0`` with their sensitivities to the initial
-        states and to coordinates along ``directions`` (see ``_rate``):
-        ``(runs, m, n, 1 + n + d)``."""
-        n, m, runs = self.n, self.observed.shape[1], len(x0)
+    def blocks(self, coef, x0, directions):
+        """The model runs from ``x0`` with their sensitivities to the initial
+        states and to coordinates along ``directions`` (see ``_rate``), a
+        block of samples at a time: yields ``(samples, path)``, ``path`` of
+        shape ``(runs, len(samples), n, 1 + n + d)``. A block holds about
+        ``BLOCK_VALUES`` numbers, so memory does not grow with the runs'
+        length."""
+        n, runs = self.n, len(x0)
         W = self._field_and_jacobian(coef)
         d = coef.size if directions is None else directions.shape[1]
         if directions is not None:  # (P, d) -> (features, n * d) for _rate
@@ -593,8 +600,6 @@ class _Runs:
         Z = np.zeros((runs, n, 1 + n + d))
         Z[:, :, 0] = x0
         Z[:, :, 1 : 1 + n] = np.eye(n)
-        path = np.empty((runs, m, n, 1 + n + d))
-        path[:, 0] = Z
 
         def rate(W, Z):
             return self._rate(W, Z, directions)
@@ -602,38 +607,60 @@ class _Runs:
         if self.nodes is None:  # the step sizes of the first model, kept
             self.nodes = self._nodes(W)
         nodes = self.nodes
-        rates = np.empty((runs, len(nodes), n, 1 + n + d))
+        per_block = max(2, BLOCK_VALUES // Z.size)
         with np.errstate(all="ignore"):
-            rates[:, 0] = rate(W, Z)
-            for i, (a, b) in enumerate(zip(nodes[:-1], nodes[1:], strict=True)):
-                h = self.times[:, b] - self.times[:, a]
-                Z = path[:, b] = _rk4_step(rate, W, Z, rates[:, i], h)
-                rates[:, i + 1] = rate(W, Z)
-            _hermite_fill(path, rates, nodes, self.times)
-        return path
+            values, rates = [Z], [rate(W, Z)]
+            for i in range(1, len(nodes)):
+                h = self.times[:, nodes[i]] - self.times[:, nodes[i - 1]]
+                values.append(_rk4_step(rate, W, values[-1], rates[-1], h))
+                rates.append(rate(W, values[-1]))
+                last = i == len(nodes) - 1
+                start = nodes[i - len(values) + 1]
+                if nodes[i] - start >= per_block or last:
+                    here = nodes[i - len(values) + 1 : i + 1]
+                    samples = np.arange(start, nodes[i] + last)
+                    yield (
+                        samples,
+                        _hermite(
+                            np.stack(values, 1),
+                            np.stack(rates, 1),
+                            here,
+                            self.times,
+                            samples,
+                        ),
+                    )
+                    values, rates = values[-1:], rates[-1:]
 
     def normal_equations(self, coef, x0, directions) -> _NormalEquations:
         """Linearisation at ``coef`` and ``x0`` over the initial states and
-        coordinates along ``directions`` (None: every coefficient)."""
-        n, m, runs = self.n, self.observed.shape[1], len(x0)
-        path = self.integrate(coef, x0, directions)
+        coordinates along ``directions`` (None: every coefficient), summed
+        over blocks of samples."""
+        n, runs = self.n, len(x0)
+        K = k = 0.0
+        rss, growth = 0.0, 0.0
+        miss = np.zeros(n)
+        whitened = self.whitened.reshape(runs, -1, n)
         with np.errstate(all="ignore"):
-            miss = (path[:, :, :, 0] - self.observed)[self.mask]
-            departure = np.max(np.sqrt(np.mean(miss**2, axis=0)) / self.spread)
-            growth = np.max(np.abs(path[:, :, :, 1 : 1 + n]))
-            # Whitened: [model state | its sensitivities], padding zeroed.
-            path /= self.sigma[:, None]
-            path[~self.mask] = 0.0
-            flat = path.reshape(runs, m * n, -1)
-            r = self.whitened - flat[:, :, 0]
-            gram = np.swapaxes(flat, 1, 2) @ flat
-            K = gram[:, 1:, 1:]
-            k = np.einsum("rsw,rs->rw", flat[:, :, 1:], r)
-            rss = float(np.sum(r**2))
+            for samples, path in self.blocks(coef, x0, directions):
+                mask = self.mask[:, samples]
+                miss += np.sum(
+                    (path[:, :, :, 0] - self.observed[:, samples])[mask] ** 2, 0
+                )
+                growth = max(growth, float(np.max(np.abs(path[:, :, :, 1 : 1 + n]))))
+                # Whitened: [model state | its sensitivities], padding zeroed.
+                path /= self.sigma[:, None]
+                path[~mask] = 0.0
+                flat = path.reshape(runs, len(samples) * n, -1)
+                r = whitened[:, samples].reshape(runs, -1) - flat[:, :, 0]
+                K = K + (np.swapaxes(flat, 1, 2) @ flat)[:, 1:, 1:]
+                k = k + np.einsum("rsw,rs->rw", flat[:, :, 1:], r)
+                rss += float(np.sum(r**2))
+            count = self.mask.sum()
+            departure = np.max(np.sqrt(miss / count) / self.spread)
         if not np.isfinite(rss):
             rss = np.inf
         departure = float(departure) if np.isfinite(departure) else np.inf
-        return _NormalEquations(K, k, rss, n, departure, float(growth))
+        return _NormalEquations(K, k, rss, n, departure, growth)
 
 
 def _rk4_step(rate, W, Z, k1, h):
@@ -646,34 +673,36 @@ def _rk4_step(rate, W, Z, k1, h):
     return Z + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
-def _hermite_fill(path, rates, nodes, times) -> None:
-    """Fill the samples between the nodes of ``path`` (runs, m, ...) with the
-    cubic Hermite interpolant of each step (values and ``rates`` at the
-    nodes): per run, one sparse product with the interpolation weights (two
-    nodes per sample), which keeps the memory traffic to the output."""
-    inside = np.setdiff1d(np.arange(path.shape[1]), nodes)
-    if not inside.size:
-        return
-    step = np.searchsorted(nodes, inside) - 1  # the step each sample is in
+def _hermite(values, rates, nodes, times, samples) -> np.ndarray:
+    """The cubic Hermite interpolant of the steps between ``nodes`` (with
+    ``values`` and ``rates`` there, ``(runs, len(nodes), ...)``) at
+    ``samples``, which lie within them: ``(runs, len(samples), ...)``. It is
+    exact at the nodes. Per run, one sparse product with the interpolation
+    weights (two nodes per sample), which keeps the memory traffic to the
+    output."""
+    N = len(nodes)
+    step = np.clip(np.searchsorted(nodes, samples, side="right") - 1, 0, N - 2)
     a, b = nodes[step], nodes[step + 1]
     h = times[:, b] - times[:, a]  # (runs, samples)
     with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.nan_to_num((times[:, inside] - times[:, a]) / h)
+        s = np.nan_to_num((times[:, samples] - times[:, a]) / h)
     weights = (
         2 * s**3 - 3 * s**2 + 1,
         (s**3 - 2 * s**2 + s) * h,
         -2 * s**3 + 3 * s**2,
         (s**3 - s**2) * h,
     )
-    rows = np.tile(np.arange(inside.size), 4)
-    cols = np.concatenate([step, step + len(nodes), step + 1, step + 1 + len(nodes)])
-    shape = (inside.size, 2 * len(nodes))
-    for r in range(path.shape[0]):
+    rows = np.tile(np.arange(len(samples)), 4)
+    cols = np.concatenate([step, step + N, step + 1, step + 1 + N])
+    out = np.empty((values.shape[0], len(samples), *values.shape[2:]))
+    for r in range(values.shape[0]):
         interpolate = sparse.csr_matrix(
-            (np.concatenate([w[r] for w in weights]), (rows, cols)), shape=shape
+            (np.concatenate([w[r] for w in weights]), (rows, cols)),
+            shape=(len(samples), 2 * N),
         )
-        known = np.concatenate([path[r, nodes], rates[r]]).reshape(shape[1], -1)
-        path[r, inside] = (interpolate @ known).reshape(path[r, inside].shape)
+        known = np.concatenate([values[r], rates[r]]).reshape(2 * N, -1)
+        out[r] = (interpolate @ known).reshape(out.shape[1:])
+    return out
 
 
 def _pad(values: np.ndarray, m: int) -> np.ndarray:

@@ -282,3 +282,28 @@ def test_the_score_does_not_depend_on_where_the_fit_stops(monkeypatch):
     assert converged.iterations > fast.iterations
     assert abs(fast.statistic - converged.statistic) < 0.5
     np.testing.assert_allclose(fast.coef, converged.coef, atol=2e-3)
+
+
+def test_blocks_of_samples_give_the_same_equations(monkeypatch):
+    """Memory is bounded by summing over blocks of samples; the seams between
+    blocks change nothing (runs of different lengths included)."""
+    import symsindy.trajectory_test as module
+
+    coef = datasets.get_system("hopf", eps=0.03).coefficients(3)
+    xs, t = _runs(eps=0.03, noise=0.02, seed=2, n_runs=3, t_end=4.0)
+    xs[1], times = xs[1][:250], [t, t[:250], t]
+    x0 = np.array([x[0] for x in xs])
+    whole = _Runs(BASIS, xs, times, np.array([0.02, 0.03])).normal_equations(
+        coef, x0, None
+    )
+    monkeypatch.setattr(module, "BLOCK_VALUES", 3 * 2 * 23 * 7)  # 7 samples
+    runs = _Runs(BASIS, xs, times, np.array([0.02, 0.03]))
+    blocks = list(runs.blocks(coef, x0, None))
+    assert len(blocks) > 20
+    assert np.array_equal(np.concatenate([b[0] for b in blocks]), np.arange(400))
+    pieces = runs.normal_equations(coef, x0, None)
+    np.testing.assert_allclose(pieces.K, whole.K, rtol=1e-10)
+    np.testing.assert_allclose(pieces.k, whole.k, rtol=1e-10, atol=1e-9)
+    assert pieces.rss == pytest.approx(whole.rss, rel=1e-12)
+    assert pieces.departure == pytest.approx(whole.departure, rel=1e-12)
+    assert pieces.growth == pytest.approx(whole.growth, rel=1e-12)

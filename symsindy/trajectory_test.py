@@ -646,7 +646,8 @@ class _Runs:
                 miss += np.sum(
                     (path[:, :, :, 0] - self.observed[:, samples])[mask] ** 2, 0
                 )
-                growth = max(growth, float(np.max(np.abs(path[:, :, :, 1 : 1 + n]))))
+                grown = float(np.max(np.abs(path[:, :, :, 1 : 1 + n])))
+                growth = max(growth, grown if np.isfinite(grown) else np.inf)
                 # Whitened: [model state | its sensitivities], padding zeroed.
                 path /= self.sigma[:, None]
                 path[~mask] = 0.0

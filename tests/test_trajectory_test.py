@@ -307,3 +307,21 @@ def test_blocks_of_samples_give_the_same_equations(monkeypatch):
     assert pieces.rss == pytest.approx(whole.rss, rel=1e-12)
     assert pieces.departure == pytest.approx(whole.departure, rel=1e-12)
     assert pieces.growth == pytest.approx(whole.growth, rel=1e-12)
+
+
+def test_runs_that_blow_up_are_called_unstable():
+    """x' = x^2 from x = 2 blows up at t = 0.5: the growth check says so."""
+    t = np.linspace(0.0, 1.0, 201)
+    x = np.where(t < 0.45, 2 / (1 - 2 * np.minimum(t, 0.45)), 20.0)[:, None]
+    x = x + 0.01 * np.random.default_rng(0).normal(size=x.shape)
+    why = trajectory_test(
+        Monomials(1, 2),
+        [x],
+        [t],
+        np.array([[0.0, 0.0, 1.0]]),
+        np.eye(3),
+        np.array([1e-4]),
+        1,
+        1e-3,
+    )
+    assert "perturbations of the initial states grow" in why

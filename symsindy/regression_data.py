@@ -442,10 +442,10 @@ def integral_data(
     >>> np.round(coef.ravel(), 6).tolist()
     [-1.0]
     """
-    from .trajectories import as_time_list, as_trajectory_list, sample_times
+    from .trajectories import as_trajectory_list, time_arrays
 
     trajs = as_trajectory_list(x)
-    times = as_time_list(t, trajs)
+    times = time_arrays(t, trajs)
     if window is None:
         window = _integral_window(trajs, INTEGRAL_ROWS_PER_TERM * len(basis))
     elif isinstance(window, bool) or not isinstance(window, int) or window < 2:
@@ -459,7 +459,6 @@ def integral_data(
     test_function = resolve_test_function(test_function, window)
     states, weights, target_weights, ids = [], [], [], []
     for k, (xk, tk) in enumerate(zip(trajs, times, strict=True)):
-        tk = sample_times(tk, len(xk))
         # Windows share no sample, so that the rows' errors are independent.
         starts = np.arange(0, len(xk) - window, window + 1)
         inside = starts[:, None] + np.arange(window + 1)  # (n_windows, window + 1)

@@ -22,6 +22,7 @@ __all__ = [
     "as_trajectory_list",
     "as_time_list",
     "sample_times",
+    "time_arrays",
     "SavitzkyGolayDifference",
     "stack_trajectories",
     "trajectory_cv",
@@ -107,6 +108,13 @@ def sample_times(t, n_samples: int) -> np.ndarray:
     if np.ndim(t) == 0:
         return t * np.arange(n_samples)
     return np.asarray(t, dtype=float)
+
+
+def time_arrays(t, trajectories: list[np.ndarray]) -> list[np.ndarray]:
+    """The time of every sample of every trajectory, checked as
+    :func:`as_time_list` checks ``t``."""
+    times = as_time_list(t, trajectories)
+    return [sample_times(tk, len(x)) for tk, x in zip(times, trajectories, strict=True)]
 
 
 def is_uniform(t) -> bool:

@@ -268,7 +268,7 @@ def trajectory_test(
 
 def _checked(basis, trajectories, times, coef, Q, variance):
     """The arguments of :func:`trajectory_test` as arrays, or one clear error."""
-    from .trajectories import as_trajectory_list
+    from .trajectories import as_trajectory_list, time_arrays
 
     trajectories = as_trajectory_list(trajectories)
     n = trajectories[0].shape[1]
@@ -276,11 +276,12 @@ def _checked(basis, trajectories, times, coef, Q, variance):
         raise ValueError(
             f"basis is over {basis.n_vars} variables but the trajectories have {n}"
         )
-    times = [np.asarray(t, dtype=float) for t in times]
-    if len(times) != len(trajectories) or any(
-        t.shape != (len(x),) for t, x in zip(times, trajectories, strict=False)
-    ):
-        raise ValueError("times must hold one time per sample of every trajectory")
+    try:
+        times = time_arrays(list(times), trajectories)
+    except ValueError as err:
+        raise ValueError(
+            f"times must hold one time per sample of every trajectory ({err})"
+        ) from None
     coef = np.array(coef, dtype=float)
     if coef.shape != (n, len(basis)):
         raise ValueError(f"coef must have shape {(n, len(basis))}, got {coef.shape}")
@@ -666,7 +667,9 @@ class _Runs:
 
 def _rk4_step(rate, W, Z, k1, h):
     """One classical Runge-Kutta step of every run (``h`` per run; ``k1`` the
-    rate at ``Z``)."""
+    rate at ``Z``). Written by hand rather than scipy's ``solve_ivp``: the
+    steps fall on the samples for every run at once, carry the sensitivities
+    as one array, and commute with linear maps (module docstring)."""
     h = h[:, None, None]
     k2 = rate(W, Z + h / 2 * k1)
     k3 = rate(W, Z + h / 2 * k2)

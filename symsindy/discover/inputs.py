@@ -608,13 +608,10 @@ def build_problem(model, candidates, options) -> DiscoveryProblem:
 
 def _series(x, t) -> tuple[list, list]:
     """The runs ``x`` and the time of each of their samples."""
-    from ..trajectories import as_time_list, sample_times
+    from ..trajectories import time_arrays
 
     trajs = as_trajectory_list(x)
-    times = as_time_list(t, trajs)
-    return trajs, [
-        sample_times(tk, len(xk)) for tk, xk in zip(times, trajs, strict=True)
-    ]
+    return trajs, time_arrays(t, trajs)
 
 
 def _method(options, data, fitted_from_data: bool) -> str:
